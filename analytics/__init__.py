@@ -1,0 +1,1 @@
+"""ShopSight analytics: cohorts, metrics, funnels, exports (read-only)."""

@@ -1,0 +1,1 @@
+"""ShopSight dashboard and the shopsight command."""

@@ -1,0 +1,1 @@
+"""ShopSight models: labels, fitting, evaluation and scoring."""

@@ -1,0 +1,90 @@
+"""Turning a recognised file into the adapter a build runs: which SQL maps it, with which
+parameters, and which of its columns feed which internal names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow.parquet as pq
+
+from warehouse.engine import load_sql
+from warehouse.errors import EmptyInputError, IngestError
+from warehouse.formats import FormatSpec, detect, resolve_columns
+from warehouse.raw import read_xlsx_frame
+from warehouse.sources import InputFile, read_csv_header, read_ndjson_keys
+
+# Codes of the Online Retail files that are not products (postage, fees, manual entries,
+# discounts, samples, commissions, bad-debt adjustments, test lines).
+NON_PRODUCT_CODES = (
+    "POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B",
+    "ADJUST", "ADJUST2", "TEST001", "TEST002",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ResolvedAdapter:
+    """Everything a build needs to map one file onto canonical rows."""
+
+    format_name: str
+    variant: str
+    grain: Literal["event", "session"]
+    has_clock_time: bool
+    column_map: dict[str, str]  # the file's column name → internal name
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+    null_columns: tuple[str, ...] = ()  # internal names absent from the file (optional)
+    delimiter: str = ","
+    header: list[str] = field(default_factory=list)
+
+
+def read_header(source: InputFile, delimiter: str | None = None) -> tuple[list[str], str]:
+    """The column names of a file and, for CSV, its delimiter."""
+    if source.container == "csv":
+        head = read_csv_header(source, delimiter)
+        if not head.has_data:
+            raise EmptyInputError(source.path, "the file has a header but no data rows", line=2)
+        return head.columns, head.delimiter
+    if source.size == 0:
+        raise EmptyInputError(source.path, "the file is empty (0 bytes)")
+    if source.container == "parquet":
+        try:
+            return list(pq.read_schema(source.path).names), ","
+        except Exception as exc:  # pyarrow raises ArrowInvalid for a file that is not Parquet
+            raise IngestError(source.path, f"not a readable Parquet file: {exc}") from None
+    if source.container == "ndjson":
+        return read_ndjson_keys(source), ","
+    return list(read_xlsx_frame(source).columns), ","
+
+
+def resolve_builtin(source: InputFile, explicit_format: str | None) -> ResolvedAdapter:
+    """Detect (or take ``--format``) a built-in format for ``source``."""
+    header, delimiter = read_header(source)
+    found = detect(source.path, header, explicit_format)
+    return adapter_for(found.spec, found.variant.name, source.path, header, delimiter)
+
+
+def adapter_for(
+    spec: FormatSpec, variant_name: str, path: Path, header: list[str], delimiter: str
+) -> ResolvedAdapter:
+    variant = next(v for v in spec.variants if v.name == variant_name)
+    column_map = resolve_columns(variant, header)
+    present = set(column_map.values())
+    null_columns = tuple(v for v in variant.columns.values() if v not in present)
+    params: dict[str, Any] = {}
+    if spec.name == "online-retail":
+        params["non_product_codes"] = list(NON_PRODUCT_CODES)
+    return ResolvedAdapter(
+        format_name=spec.name,
+        variant=variant.name,
+        grain=spec.grain,
+        has_clock_time=spec.has_clock_time,
+        column_map=column_map,
+        sql=load_sql(spec.adapter_sql),
+        params=params,
+        null_columns=null_columns,
+        delimiter=delimiter,
+        header=header,
+    )

@@ -1,0 +1,457 @@
+"""Building a warehouse: every input file through its adapter into staging, then the marts,
+into a new versioned DuckDB file that replaces the old one atomically.
+
+The ``--db`` path is a symlink to ``<stem>.<build-id>.duckdb``. A build writes and closes the
+new file first and only then repoints the symlink (``os.replace`` of a temporary link), so a
+reader sees the old build or the new one, never a half-written file. The previous version is
+kept for rollback; older ones are removed once they are past a grace period, giving readers
+that still hold them time to notice the swap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse import __version__
+from warehouse.adapters import ResolvedAdapter, resolve_builtin
+from warehouse.codebook import codebook_rows
+from warehouse.engine import connect, load_sql, quote_ident, rows, run
+from warehouse.errors import IngestError, NothingLoadedError, ShopSightError
+from warehouse.raw import RAW, load_raw
+from warehouse.schema import DEDUP_KEY
+from warehouse.sources import InputFile, expand_inputs, sha256_of
+
+Progress = Callable[[str], None]
+
+MART_TABLES = ("events", "sessions", "customers", "cohort_retention", "daily_sessions")
+
+
+@dataclass
+class SourceResult:
+    """One input file's line in the ingest ledger."""
+
+    source_id: str
+    path: str
+    format: str
+    variant: str
+    sha256: str
+    size_bytes: int
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    has_clock_time: bool = True
+    status: str = "loaded"  # loaded | skipped | failed
+    note: str = ""
+    file_order: int = 0
+
+
+@dataclass
+class BuildOptions:
+    format: str | None = None
+    mapping: Path | None = None
+    session_gap_minutes: int = 30
+    threads: int | None = None
+    memory_limit: str | None = None
+    keep_seconds: float = 600.0
+    force: bool = False
+
+
+@dataclass
+class BuildResult:
+    build_id: str
+    db_path: Path
+    version_path: Path
+    sources: list[SourceResult]
+    seconds: float
+    noop: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _say(progress: Progress | None, message: str) -> None:
+    if progress is not None:
+        progress(message)
+
+
+def build_warehouse(
+    db_path: Path | str,
+    inputs: list[str],
+    options: BuildOptions | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Ingest ``inputs`` and (re)build the warehouse at ``db_path``.
+
+    Raises
+    ------
+    IngestError
+        When an input path does not exist or cannot be classified.
+    NothingLoadedError
+        When no row of any input could be loaded; the current warehouse is left untouched.
+    """
+    options = options or BuildOptions()
+    started = time.perf_counter()
+    db_path = Path(db_path)
+    files = expand_inputs(inputs)
+    if not files:
+        raise IngestError(Path(inputs[0]) if inputs else Path("."), "no input files given")
+
+    _say(progress, f"hashing {len(files)} input file(s)")
+    hashed = [(f, sha256_of(f.path)) for f in files]
+    fingerprint = _fingerprint(hashed, options)
+
+    current = current_build(db_path)
+    if (
+        current is not None
+        and current.get("input_fingerprint") == fingerprint
+        and not options.force
+    ):
+        _say(progress, f"inputs unchanged since build {current['build_id']}: nothing to do")
+        return BuildResult(
+            build_id=str(current["build_id"]),
+            db_path=db_path,
+            version_path=db_path.resolve(),
+            sources=[],
+            seconds=time.perf_counter() - started,
+            noop=True,
+        )
+
+    build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    version_path = db_path.with_name(f"{db_path.stem}.{build_id}.duckdb")
+    con = connect(
+        version_path,
+        threads=options.threads,
+        memory_limit=options.memory_limit,
+        temp_directory=db_path.with_name(f".{db_path.stem}.{build_id}.tmp"),
+    )
+    try:
+        sources = _ingest_all(con, hashed, options, progress)
+        loaded = sum(s.rows_loaded for s in sources)
+        if loaded == 0:
+            raise NothingLoadedError(_nothing_loaded_message(con, sources))
+        _say(progress, "building marts: events, sessions, customers, cohorts, daily roll-up")
+        _build_marts(con, sources, build_id, fingerprint, options)
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        _remove_quietly(version_path)
+        _remove_quietly(db_path.with_name(f".{db_path.stem}.{build_id}.tmp"))
+        raise
+    con.close()
+    _remove_quietly(db_path.with_name(f".{db_path.stem}.{build_id}.tmp"))
+    _swap(db_path, version_path)
+    _prune_old_versions(db_path, keep_seconds=options.keep_seconds)
+    warnings = [
+        f"{s.path}: {s.rows_rejected:,} of {s.rows_read:,} rows rejected"
+        + (f" ({s.note})" if s.note else "")
+        for s in sources
+        if s.rows_rejected and s.status == "loaded"
+    ] + [f"{s.path}: {s.note}" for s in sources if s.status != "loaded"]
+    return BuildResult(
+        build_id=build_id,
+        db_path=db_path,
+        version_path=version_path,
+        sources=sources,
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def _fingerprint(hashed: list[tuple[InputFile, str]], options: BuildOptions) -> str:
+    digest = hashlib.sha256()
+    digest.update(__version__.encode())
+    digest.update(json.dumps([options.format, options.session_gap_minutes]).encode())
+    if options.mapping is not None:
+        digest.update(sha256_of(Path(options.mapping)).encode())
+    for _, sha in sorted(hashed, key=lambda item: item[1]):
+        digest.update(sha.encode())
+    return digest.hexdigest()
+
+
+def _resolve(source: InputFile, options: BuildOptions) -> ResolvedAdapter:
+    if options.mapping is not None:
+        from warehouse.mapping import resolve_mapping
+
+        return resolve_mapping(Path(options.mapping), source)
+    return resolve_builtin(source, options.format)
+
+
+def _ingest_all(
+    con: duckdb.DuckDBPyConnection,
+    hashed: list[tuple[InputFile, str]],
+    options: BuildOptions,
+    progress: Progress | None,
+) -> list[SourceResult]:
+    run(con, "staging_tables")
+    con.executemany("INSERT INTO codebook VALUES (?, ?, ?)", [list(r) for r in codebook_rows()])
+    results: list[SourceResult] = []
+    seen: dict[str, SourceResult] = {}
+    for order, (source, sha) in enumerate(hashed, start=1):
+        result = SourceResult(
+            source_id=sha[:16],
+            path=str(source.path),
+            format="",
+            variant="",
+            sha256=sha,
+            size_bytes=source.size,
+            file_order=order,
+        )
+        results.append(result)
+        if sha in seen:
+            # Same bytes twice: ingesting them again would only produce duplicates.
+            result.status = "skipped"
+            result.source_id = f"{sha[:16]}-dup{order}"
+            result.note = f"same bytes as {seen[sha].path}; ingested once"
+            continue
+        seen[sha] = result
+        _say(progress, f"[{order}/{len(hashed)}] reading {source.path}")
+        try:
+            adapter = _resolve(source, options)
+            result.format = adapter.format_name
+            result.variant = adapter.variant
+            result.has_clock_time = adapter.has_clock_time
+            _ingest_one(con, source, adapter, result)
+        except IngestError as exc:
+            result.status = "failed"
+            result.note = str(exc)
+            _say(progress, f"  failed: {exc}")
+            continue
+        _say(
+            progress,
+            f"  {adapter.format_name} ({adapter.variant}): {result.rows_read:,} rows read, "
+            f"{result.rows_rejected:,} rejected so far",
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE source_order "
+        "(source_id VARCHAR, file_order INTEGER, path VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO source_order VALUES (?, ?, ?)",
+        [[r.source_id, r.file_order, r.path] for r in results],
+    )
+    if any(r.status == "loaded" for r in results):
+        _derive_sessions_and_dedupe(con, options, progress)
+    _account(con, results)
+    return results
+
+
+def _ingest_one(
+    con: duckdb.DuckDBPyConnection,
+    source: InputFile,
+    adapter: ResolvedAdapter,
+    result: SourceResult,
+) -> None:
+    raw = load_raw(
+        con, source, adapter.column_map, delimiter=adapter.delimiter, header=adapter.header
+    )
+    result.rows_read = raw.rows_read
+    if adapter.null_columns:
+        # Optional columns the file lacks become typed NULLs so one adapter fits every variant.
+        extra = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in adapter.null_columns)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW raw_padded AS SELECT *, {extra} FROM {RAW}")
+        sql = adapter.sql.replace("FROM raw_source", "FROM raw_padded")
+    else:
+        sql = adapter.sql
+    if raw.rejects:
+        con.executemany(
+            "INSERT INTO staged_rejects VALUES (?, ?, ?, ?, ?)",
+            [[result.source_id, r.line, r.column, r.reason, r.raw] for r in raw.rejects],
+        )
+    params = {"source_id": result.source_id, **adapter.params}
+    target = "staged_events" if adapter.grain == "event" else "staged_session_aggregates"
+    try:
+        con.execute(f"INSERT INTO {target} {sql}", params)
+    except duckdb.Error as exc:
+        raise IngestError(
+            source.path, f"could not be mapped as {adapter.format_name}: {exc}"
+        ) from None
+    # Rejected rows keep their raw values, so nothing is lost and the reason can be checked.
+    con.execute(
+        "INSERT INTO staged_rejects "
+        "SELECT s.source_id, s.source_line, s.reject_column, s.reject_reason, to_json(r)::VARCHAR "
+        f"FROM {target} AS s JOIN {RAW} AS r ON r.line = s.source_line "
+        "WHERE s.source_id = $source_id AND s.reject_reason IS NOT NULL",
+        {"source_id": result.source_id},
+    )
+
+
+def _derive_sessions_and_dedupe(
+    con: duckdb.DuckDBPyConnection, options: BuildOptions, progress: Progress | None
+) -> None:
+    unsessioned = rows(
+        con,
+        "SELECT count(*) FROM staged_events WHERE session_id IS NULL AND reject_reason IS NULL",
+    )[0][0]
+    if unsessioned:
+        _say(
+            progress,
+            f"deriving sessions for {unsessioned:,} events"
+            f" by a {options.session_gap_minutes}-minute gap",
+        )
+        run(con, "derive_sessions", {"gap_minutes": options.session_gap_minutes})
+    _say(progress, "looking for duplicate rows")
+    key = ", ".join(quote_ident(c) for c in DEDUP_KEY)
+    con.execute(load_sql("duplicate_rows").replace("{dedup_key}", key))
+    con.execute(
+        "INSERT INTO staged_rejects "
+        "SELECT d.source_id, d.source_line, NULL, "
+        "CASE WHEN d.first_source_id = d.source_id "
+        "THEN 'duplicate row: same as line ' || d.first_line::VARCHAR "
+        "ELSE 'duplicate row: already loaded from ' || l.path || ' line ' || d.first_line::VARCHAR "
+        "|| ' (overlapping files)' END, NULL "
+        "FROM duplicate_rows AS d JOIN source_order AS l ON l.source_id = d.first_source_id"
+    )
+
+
+def _account(con: duckdb.DuckDBPyConnection, results: list[SourceResult]) -> None:
+    rejected = dict(
+        rows(con, "SELECT source_id, count(DISTINCT line) FROM staged_rejects GROUP BY source_id")
+    )
+    for r in results:
+        if r.status != "loaded":
+            continue
+        r.rows_rejected = int(rejected.get(r.source_id, 0))
+        r.rows_loaded = r.rows_read - r.rows_rejected
+        if r.rows_loaded == 0 and r.rows_read:
+            r.note = "every row was rejected; see rejected_rows"
+
+
+def _nothing_loaded_message(con: duckdb.DuckDBPyConnection, sources: list[SourceResult]) -> str:
+    lines = ["no rows could be loaded from any input; the warehouse was not changed."]
+    for s in sources:
+        if s.status != "loaded":
+            lines.append(f"  {s.note}")
+            continue
+        lines.append(f"  {s.path}: all {s.rows_read:,} rows rejected, for example:")
+        examples = rows(
+            con,
+            "SELECT line, column_name, reason FROM staged_rejects WHERE source_id = $sid "
+            "ORDER BY line LIMIT 5",
+            {"sid": s.source_id},
+        )
+        for line, column, reason in examples:
+            col = f", column {column!r}" if column else ""
+            lines.append(f"    {s.path}, line {line}{col}: {reason}")
+    return "\n".join(lines)
+
+
+def _build_marts(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[SourceResult],
+    build_id: str,
+    fingerprint: str,
+    options: BuildOptions,
+) -> None:
+    _write_ledger(con, sources)
+    con.execute(
+        "CREATE TABLE rejected_rows AS "
+        "SELECT r.source_id, l.path AS file, r.line, r.column_name, r.reason, r.raw "
+        "FROM staged_rejects AS r JOIN ingest_ledger AS l USING (source_id) "
+        "ORDER BY l.file_order, r.line"
+    )
+    for name in MART_TABLES:
+        run(con, name)
+    from warehouse.capabilities import write_capabilities
+
+    capabilities = write_capabilities(con, sources)
+    con.execute(
+        "CREATE TABLE build_info AS SELECT $build_id AS build_id, now()::TIMESTAMP AS built_at, "
+        "$version AS shopsight_version, $duckdb AS duckdb_version, "
+        "$fingerprint AS input_fingerprint, $gap::INTEGER AS session_gap_minutes, "
+        "$capabilities AS capabilities_json, "
+        "(SELECT min(event_time) FROM events) AS data_start, "
+        "(SELECT max(event_time) FROM events) AS data_end",
+        {
+            "build_id": build_id,
+            "version": __version__,
+            "duckdb": duckdb.__version__,
+            "fingerprint": fingerprint,
+            "gap": options.session_gap_minutes,
+            "capabilities": json.dumps(capabilities),
+        },
+    )
+    for temp in ("staged_events", "staged_session_aggregates", "staged_rejects", "duplicate_rows"):
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+
+
+def _write_ledger(con: duckdb.DuckDBPyConnection, sources: list[SourceResult]) -> None:
+    con.execute(
+        "CREATE TABLE ingest_ledger (source_id VARCHAR, path VARCHAR, format VARCHAR, "
+        "variant VARCHAR, sha256 VARCHAR, size_bytes BIGINT, rows_read BIGINT, "
+        "rows_loaded BIGINT, rows_rejected BIGINT, has_clock_time BOOLEAN, status VARCHAR, "
+        "note VARCHAR, file_order INTEGER, ingested_at TIMESTAMP DEFAULT now()::TIMESTAMP)"
+    )
+    fields = [
+        "source_id", "path", "format", "variant", "sha256", "size_bytes", "rows_read",
+        "rows_loaded", "rows_rejected", "has_clock_time", "status", "note", "file_order",
+    ]  # fmt: skip
+    con.executemany(
+        f"INSERT INTO ingest_ledger ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
+        [[asdict(s)[f] for f in fields] for s in sources],
+    )
+
+
+def current_build(db_path: Path) -> dict[str, Any] | None:
+    """The build_info row of the warehouse at ``db_path``, or ``None`` if there is none."""
+    if not db_path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        result = con.sql("SELECT * FROM build_info").pl().to_dicts()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return result[0] if result else None
+
+
+def _swap(db_path: Path, version_path: Path) -> None:
+    if db_path.exists() and not db_path.is_symlink():
+        raise ShopSightError(
+            f"{db_path} is a regular file, not a warehouse link made by shopsight build; "
+            "move it away or choose another --db path"
+        )
+    tmp_link = db_path.with_name(f".{db_path.name}.{os.getpid()}.link")
+    _remove_quietly(tmp_link)
+    # A relative target keeps the folder movable.
+    os.symlink(version_path.name, tmp_link)
+    os.replace(tmp_link, db_path)
+
+
+def _prune_old_versions(db_path: Path, keep_seconds: float) -> None:
+    """Remove versions older than the previous one once they are past the grace period."""
+    current = db_path.resolve().name
+    versions = sorted(
+        (p for p in db_path.parent.glob(f"{db_path.stem}.*.duckdb") if p.name != current),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    now = time.time()
+    for old in versions[1:]:  # versions[0] is the previous build, kept for rollback
+        if now - old.stat().st_mtime > keep_seconds:
+            _remove_quietly(old)
+            _remove_quietly(old.with_name(old.name + ".wal"))
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        if path.is_dir():
+            import shutil
+
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,90 @@
+"""The one place that owns DuckDB: connections, named SQL files and identifier quoting.
+
+SQL lives in ``warehouse/sql/<name>.sql``; values always travel as bound parameters, and
+identifiers (column names that come from a user's file) only pass :func:`quote_ident`.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """Return the text of ``warehouse/sql/<name>.sql``."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise KeyError(f"no SQL file named {name!r} in {SQL_DIR}")
+    return path.read_text(encoding="utf-8")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB, doubling embedded quotes.
+
+    Column names in users' files contain spaces, brackets and quotes ("page 1 (main
+    category)"); quoting is what lets them reach SQL without being SQL.
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    """Quote a string literal for the few places DuckDB does not accept a parameter.
+
+    Table functions such as ``read_csv`` need their file path and options as constants
+    inside ``CREATE TABLE … AS``; everywhere else values are bound parameters.
+    """
+    return "'" + value.replace("'", "''") + "'"
+
+
+def connect(
+    path: Path | str | None = None,
+    *,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    temp_directory: Path | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open a writable DuckDB connection for a build (``None`` opens in memory)."""
+    con = duckdb.connect(str(path) if path is not None else ":memory:")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    if memory_limit:
+        con.execute("SET memory_limit = " + quote_literal(memory_limit))
+    if temp_directory is not None:
+        con.execute("SET temp_directory = " + quote_literal(str(temp_directory)))
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> None:
+    """Run the named SQL file for its side effects (DDL / INSERT)."""
+    sql = load_sql(name)
+    if params:
+        con.execute(sql, params)
+    else:
+        con.execute(sql)
+    con.complete()
+
+
+def frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run a query and return a materialised Polars frame."""
+    if params:
+        return con.sql(sql, params=params).pl()
+    return con.sql(sql).pl()
+
+
+def rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run a query and return all rows as tuples."""
+    if params:
+        return con.sql(sql, params=params).fetchall()
+    return con.sql(sql).fetchall()

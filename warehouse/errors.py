@@ -1,0 +1,56 @@
+"""Domain exceptions whose messages are fit to show a user as they are.
+
+Every ingest problem names the file, and the line and column where there is one, so the
+person fixing the file knows where to look without reading a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ShopSightError(Exception):
+    """Base class: the message is written for the person running the command."""
+
+
+class IngestError(ShopSightError):
+    """A file could not be read or mapped onto the canonical event model."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        message: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.column = column
+        self.detail = message
+        where = str(self.path)
+        if line is not None:
+            where += f", line {line}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class UnknownHeaderError(IngestError):
+    """No known format matches the file's header."""
+
+
+class MissingColumnError(IngestError):
+    """The header matches a known format except for required columns."""
+
+
+class EmptyInputError(IngestError):
+    """The file holds no bytes, or a header and no data rows."""
+
+
+class NothingLoadedError(ShopSightError):
+    """Every row of every input was rejected, so no warehouse was written."""
+
+
+class WarehouseNotFoundError(ShopSightError):
+    """The --db path does not point at a built warehouse."""

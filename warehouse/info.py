@@ -1,0 +1,93 @@
+"""What a built warehouse holds: build id, capabilities, table row counts, the ingest
+ledger and the business metrics (computed, or unavailable with the reason)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.errors import WarehouseNotFoundError
+from warehouse.metrics import METRICS, unavailable_reason
+
+CONTRACT_TABLES = (
+    "events", "sessions", "customers", "cohort_retention", "build_info", "ingest_ledger",
+    "rejected_rows", "session_scores", "customer_scores", "segments", "model_runs",
+)  # fmt: skip
+
+
+def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    if not db_path.exists():
+        raise WarehouseNotFoundError(
+            f"{db_path}: no warehouse here; build one with `shopsight build --db {db_path} INPUT…`"
+        )
+    try:
+        return duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseNotFoundError(f"{db_path}: not a readable warehouse ({exc})") from None
+
+
+def warehouse_info(db_path: Path | str) -> dict[str, Any]:
+    """The ``shopsight info --json`` object."""
+    db_path = Path(db_path)
+    con = open_read_only(db_path)
+    try:
+        existing = {
+            r[0]
+            for r in con.sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            ).fetchall()
+        }
+        if "build_info" not in existing:
+            raise WarehouseNotFoundError(f"{db_path}: not a ShopSight warehouse (no build_info)")
+        build = con.sql("SELECT * FROM build_info").pl().to_dicts()[0]
+        caps_rows = con.sql("SELECT name, available, reason FROM capabilities").fetchall()
+        capabilities = {name: bool(available) for name, available, _ in caps_rows}
+        reasons = {name: reason for name, _, reason in caps_rows}
+        tables: dict[str, int] = {}
+        for name in sorted(existing | set(CONTRACT_TABLES)):
+            if name in existing:
+                # Names come from the catalogue or the contract list, never from a user.
+                tables[name] = int(con.sql(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
+        ledger = con.sql(
+            "SELECT path, format, variant, sha256, size_bytes, rows_read, rows_loaded, "
+            "rows_rejected, has_clock_time, status, note FROM ingest_ledger ORDER BY file_order"
+        ).pl()
+        rejects = con.sql(
+            # Reasons quote the offending value and line; group on their shape instead.
+            "SELECT file, regexp_replace(regexp_replace(reason, '''[^'']*''', '''…''', 'g'), "
+            "'[0-9]+', 'N', 'g') AS reason, count(*) AS rows, min(line) AS first_line "
+            "FROM rejected_rows GROUP BY ALL ORDER BY rows DESC, first_line LIMIT 20"
+        ).pl()
+        cap_pairs = {n: (capabilities[n], reasons[n]) for n in capabilities}
+        metrics: dict[str, Any] = {}
+        for metric in METRICS.values():
+            why = unavailable_reason(metric, cap_pairs)
+            if why is not None:
+                metrics[metric.name] = {"available": False, "reason": why}
+                continue
+            value, num, den = con.sql(metric.sql()).fetchall()[0]
+            metrics[metric.name] = {
+                "available": value is not None,
+                "value": value,
+                "numerator": num,
+                "denominator": den,
+                "definition": metric.definition,
+                **({} if value is not None else {"reason": "no rows to compute it over"}),
+            }
+    finally:
+        con.close()
+    return {
+        "build_id": build["build_id"],
+        "built_at": str(build["built_at"]),
+        "db_file": str(db_path.resolve()),
+        "data_start": str(build["data_start"]) if build["data_start"] else None,
+        "data_end": str(build["data_end"]) if build["data_end"] else None,
+        "capabilities": capabilities,
+        "capability_reasons": reasons,
+        "tables": tables,
+        "sources": ledger.to_dicts(),
+        "top_rejection_reasons": rejects.to_dicts(),
+        "metrics": metrics,
+    }

@@ -1,0 +1,29 @@
+-- daily_sessions: a daily roll-up of sessions by country, device and traffic source, so the
+-- dashboard's trend charts and KPI cards read thousands of rows instead of millions.
+CREATE TABLE daily_sessions AS
+WITH sessions AS (
+    SELECT * FROM sessions WHERE session_date IS NOT NULL
+),
+
+final AS (
+    SELECT
+        session_date,
+        country,
+        device,
+        traffic_source,
+        count(*) AS sessions,
+        count(DISTINCT customer_id) AS customers,
+        sum(events) AS events,
+        sum(hits) AS hits,
+        count(*) FILTER (WHERE converted) AS converted_sessions,
+        count(*) FILTER (WHERE cart_adds > 0) AS cart_sessions,
+        count(*) FILTER (WHERE cart_abandoned) AS abandoned_sessions,
+        count(*) FILTER (WHERE bounced) AS bounced_sessions,
+        sum(purchases) AS purchases,
+        sum(revenue) AS revenue
+    FROM sessions
+    GROUP BY ALL
+)
+
+SELECT * FROM final
+ORDER BY session_date, country, device, traffic_source;
