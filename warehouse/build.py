@@ -181,7 +181,8 @@ def _resolve(source: InputFile, options: BuildOptions) -> ResolvedAdapter:
     if options.mapping is not None:
         from warehouse.mapping import resolve_mapping
 
-        return resolve_mapping(Path(options.mapping), source)
+        adapter: ResolvedAdapter = resolve_mapping(Path(options.mapping), source)
+        return adapter
     return resolve_builtin(source, options.format)
 
 

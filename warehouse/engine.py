@@ -76,9 +76,9 @@ def frame(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
 ) -> pl.DataFrame:
     """Run a query and return a materialised Polars frame."""
-    if params:
-        return con.sql(sql, params=params).pl()
-    return con.sql(sql).pl()
+    relation = con.sql(sql, params=params) if params else con.sql(sql)
+    result: pl.DataFrame = relation.pl()
+    return result
 
 
 def rows(

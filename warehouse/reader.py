@@ -83,7 +83,8 @@ class WarehouseReader:
         cursor = self._connection().cursor()
         try:
             relation = cursor.sql(sql, params=params) if params else cursor.sql(sql)
-            return relation.pl()
+            result: pl.DataFrame = relation.pl()
+            return result
         finally:
             cursor.close()
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal, cast
 
 import zstandard
 
@@ -119,14 +118,14 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def open_text_bytes(source: InputFile) -> io.BufferedIOBase:
+def open_text_bytes(source: InputFile) -> BinaryIO:
     """Open a (possibly compressed) text file as a binary stream of its decompressed bytes."""
     raw = source.path.open("rb")
     if source.compression == "gz":
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return cast(BinaryIO, gzip.GzipFile(fileobj=raw))
     if source.compression == "zst":
-        return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[return-value]
-    return raw  # type: ignore[return-value]
+        return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(raw))
+    return raw
 
 
 @dataclass(frozen=True)
@@ -175,11 +174,13 @@ def read_ndjson_keys(source: InputFile) -> list[str]:
     if source.size == 0:
         raise EmptyInputError(source.path, "the file is empty (0 bytes)")
     with open_text_bytes(source) as fh:
-        for number, line in enumerate(io.TextIOWrapper(fh, encoding="utf-8"), start=1):
-            if not line.strip():
+        for number, raw_line in enumerate(fh, start=1):
+            if not raw_line.strip():
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(raw_line)
+            except UnicodeDecodeError:
+                raise IngestError(source.path, "not valid UTF-8", line=number) from None
             except json.JSONDecodeError as exc:
                 raise IngestError(source.path, f"not valid JSON: {exc.msg}", line=number) from None
             if not isinstance(record, dict):

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One entry point for a fresh machine (Python 3.11+, root for the browser packages):
+#   bash run.sh demo   set everything up, generate demo data, build the warehouse, show it
+#   bash run.sh test   set everything up, then lint, type-check and run the whole test suite
+# Anything after the command is passed on (to `shopsight demo` or to pytest).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV="${SHOPSIGHT_VENV:-.venv}"
+PY="${PYTHON:-python3}"
+
+say() { printf '\n==> %s\n' "$*" >&2; }
+
+setup_python() {
+    local extras="$1"
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "creating the virtual environment $VENV"
+        "$PY" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.installed-$extras"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        say "installing ShopSight and its packages ($extras)"
+        "$VENV/bin/python" -m pip install --quiet --upgrade pip
+        "$VENV/bin/python" -m pip install --quiet -e ".[$extras]"
+        touch "$stamp"
+    fi
+}
+
+setup_browser() {
+    # Browser tests drive Debian's Chromium; test tools cannot download browsers here.
+    if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+        return
+    fi
+    if [ "$(id -u)" != "0" ]; then
+        say "chromium and chromium-driver are missing and this is not root: browser tests will skip"
+        return
+    fi
+    say "installing Debian's chromium and chromium-driver"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium chromium-driver >/dev/null
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+    demo)
+        setup_python "test"
+        exec "$VENV/bin/shopsight" demo "$@"
+        ;;
+    test)
+        setup_python "test,dev"
+        setup_browser
+        say "ruff (lint and format)"
+        "$VENV/bin/ruff" check .
+        "$VENV/bin/ruff" format --check .
+        say "mypy (warehouse, models, analytics)"
+        "$VENV/bin/mypy"
+        say "pytest"
+        exec "$VENV/bin/pytest" "$@"
+        ;;
+    *)
+        echo "usage: bash run.sh demo|test [args…]" >&2
+        exit 2
+        ;;
+esac
