@@ -21,8 +21,11 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+_STARTED = time.perf_counter()
+
+
 def _progress(message: str) -> None:
-    print(f"  … {message}", file=sys.stderr, flush=True)
+    print(f"  {time.perf_counter() - _STARTED:7.1f}s  {message}", file=sys.stderr, flush=True)
 
 
 def _bar(done: int, total: int, started: float, label: str) -> None:

@@ -28,7 +28,7 @@ from warehouse.codebook import codebook_rows
 from warehouse.engine import connect, load_sql, quote_ident, rows, run
 from warehouse.errors import IngestError, NothingLoadedError, ShopSightError
 from warehouse.raw import RAW, load_raw
-from warehouse.schema import DEDUP_KEY
+from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY
 from warehouse.sources import InputFile, expand_inputs, sha256_of
 
 Progress = Callable[[str], None]
@@ -100,6 +100,10 @@ def build_warehouse(
     options = options or BuildOptions()
     started = time.perf_counter()
     db_path = Path(db_path)
+    if options.mapping is not None:
+        from warehouse.mapping import load_mapping
+
+        load_mapping(Path(options.mapping))  # one clear error for a bad mapping, not one per file
     files = expand_inputs(inputs)
     if not files:
         raise IngestError(Path(inputs[0]) if inputs else Path("."), "no input files given")
@@ -268,14 +272,26 @@ def _ingest_one(
             [[result.source_id, r.line, r.column, r.reason, r.raw] for r in raw.rejects],
         )
     params = {"source_id": result.source_id, **adapter.params}
-    target = "staged_events" if adapter.grain == "event" else "staged_session_aggregates"
+    if adapter.grain == "event":
+        target = "events"
+        insert = f"INSERT INTO events BY NAME SELECT *, event_time::DATE AS event_date FROM ({sql})"
+    else:
+        target = "staged_session_aggregates"
+        insert = f"INSERT INTO {target} {sql}"
     try:
-        con.execute(f"INSERT INTO {target} {sql}", params)
+        con.execute(insert, params)
     except duckdb.Error as exc:
         raise IngestError(
             source.path, f"could not be mapped as {adapter.format_name}: {exc}"
         ) from None
     # Rejected rows keep their raw values, so nothing is lost and the reason can be checked.
+    has_rejects = rows(
+        con,
+        f"SELECT count(*) FROM {target} WHERE source_id = $source_id AND reject_reason IS NOT NULL",
+        {"source_id": result.source_id},
+    )[0][0]
+    if not has_rejects:
+        return
     con.execute(
         "INSERT INTO staged_rejects "
         "SELECT s.source_id, s.source_line, s.reject_column, s.reject_reason, to_json(r)::VARCHAR "
@@ -290,7 +306,7 @@ def _derive_sessions_and_dedupe(
 ) -> None:
     unsessioned = rows(
         con,
-        "SELECT count(*) FROM staged_events WHERE session_id IS NULL AND reject_reason IS NULL",
+        "SELECT count(*) FROM events WHERE session_id IS NULL AND reject_reason IS NULL",
     )[0][0]
     if unsessioned:
         _say(
@@ -301,7 +317,10 @@ def _derive_sessions_and_dedupe(
         run(con, "derive_sessions", {"gap_minutes": options.session_gap_minutes})
     _say(progress, "looking for duplicate rows")
     key = ", ".join(quote_ident(c) for c in DEDUP_KEY)
-    con.execute(load_sql("duplicate_rows").replace("{dedup_key}", key))
+    hash_key = ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY)
+    con.execute(
+        load_sql("duplicate_rows").replace("{dedup_key}", key).replace("{hash_key}", hash_key)
+    )
     con.execute(
         "INSERT INTO staged_rejects "
         "SELECT d.source_id, d.source_line, NULL, "
@@ -380,7 +399,7 @@ def _build_marts(
             "capabilities": json.dumps(capabilities),
         },
     )
-    for temp in ("staged_events", "staged_session_aggregates", "staged_rejects", "duplicate_rows"):
+    for temp in ("staged_session_aggregates", "staged_rejects", "duplicate_rows"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 

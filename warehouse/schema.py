@@ -52,6 +52,17 @@ DEDUP_KEY: tuple[str, ...] = tuple(
     name for name in EVENT_COLUMN_NAMES if name not in ("source_id", "source_line")
 )
 
+# A few columns that almost identify an event: hashing them finds duplicate candidates
+# cheaply; DEDUP_KEY then decides.
+DEDUP_HASH_KEY: tuple[str, ...] = (
+    "event_time",
+    "session_id",
+    "event_type",
+    "product_id",
+    "price",
+    "sequence_number",
+)
+
 # The Online Shoppers session table (UCI 468) keeps all 18 of its columns in the sessions
 # mart. ``Revenue`` becomes ``revenue_label``: DuckDB names are case-insensitive and
 # ``revenue`` is the mart's money column.

@@ -159,7 +159,7 @@ def read_csv_header(source: InputFile, delimiter: str | None = None) -> CsvHeade
         ) from None
     if delimiter is None:
         delimiter = max(DELIMITER_CANDIDATES, key=text.count)
-    columns = [c.strip().strip('"').strip() for c in _split_header(text, delimiter)]
+    columns = [c.strip() for c in _split_header(text, delimiter)]
     return CsvHeader(columns=columns, delimiter=delimiter, has_data=bool(rest.strip()))
 
 

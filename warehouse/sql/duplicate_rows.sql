@@ -1,16 +1,16 @@
 -- duplicate_rows: rows that repeat an earlier row on every canonical column (within one file,
 -- or across overlapping files such as Online Retail I and II). The first occurrence, in
 -- input order, loads; the others are rejected and point at it.
--- {dedup_key} is filled from warehouse.schema.DEDUP_KEY (quoted identifiers, no values).
+-- Hashing every column of 10M rows costs three times hashing a few, so a short hash of the
+-- columns that almost identify an event finds candidates, and the full key decides.
+-- {dedup_key} and {hash_key} are filled from warehouse.schema (quoted identifiers only).
 CREATE OR REPLACE TEMP TABLE duplicate_rows AS
 WITH staged AS (
     SELECT
-        staged_events.*,
-        source_order.file_order,
-        hash({dedup_key}) AS row_hash
-    FROM staged_events
-    JOIN source_order USING (source_id)
-    WHERE staged_events.reject_reason IS NULL
+        events.*,
+        hash({hash_key}) AS row_hash
+    FROM events
+    WHERE events.reject_reason IS NULL
 ),
 
 repeated_hashes AS (
@@ -29,9 +29,10 @@ ranked AS (
         first_value(staged.source_line) OVER same_row AS first_line
     FROM staged
     SEMI JOIN repeated_hashes USING (row_hash)
+    JOIN source_order USING (source_id)
     WINDOW same_row AS (
         PARTITION BY {dedup_key}
-        ORDER BY staged.file_order, staged.source_line
+        ORDER BY source_order.file_order, staged.source_line
     )
 ),
 
