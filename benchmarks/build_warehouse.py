@@ -55,8 +55,10 @@ if kind == "bare":
     result = {"sessions": con.sql("SELECT count(*) FROM s").fetchall()[0][0]}
 else:
     from warehouse.build import BuildOptions, build_warehouse
-    built = build_warehouse(Path(args["db"]), args["inputs"], BuildOptions(
-        force=True, format=args.get("format"), memory_limit=args.get("memory_limit")))
+    options = BuildOptions(force=True, format=args.get("format"))
+    if args.get("memory_limit"):
+        options.memory_limit = args["memory_limit"]
+    built = build_warehouse(Path(args["db"]), args["inputs"], options)
     result = {"rows_read": sum(s.rows_read for s in built.sources),
               "rows_loaded": sum(s.rows_loaded for s in built.sources)}
 result["seconds"] = time.perf_counter() - started

@@ -164,7 +164,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             mapping=None,
             session_gap=30,
             threads=None,
-            memory_limit=None,
+            memory_limit="4GB",
             force=True,
         )
     )
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="inactivity gap that splits sessions where a source has none",
     )
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 6GB")
+    p.add_argument("--memory-limit", default="4GB", help="DuckDB memory limit (default 4GB)")
     p.add_argument("--force", action="store_true", help="rebuild even if inputs are unchanged")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.set_defaults(func=cmd_build)

@@ -61,7 +61,8 @@ class BuildOptions:
     mapping: Path | None = None
     session_gap_minutes: int = 30
     threads: int | None = None
-    memory_limit: str | None = None
+    # Bounded by default so a 100M-event build spills to disk instead of taking the machine.
+    memory_limit: str | None = "4GB"
     keep_seconds: float = 600.0
     force: bool = False
 
@@ -318,6 +319,13 @@ def _derive_sessions_and_dedupe(
     _say(progress, "looking for duplicate rows")
     key = ", ".join(quote_ident(c) for c in DEDUP_KEY)
     hash_key = ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY)
+    con.execute(load_sql("repeated_hashes").replace("{hash_key}", hash_key))
+    if not rows(con, "SELECT count(*) FROM repeated_hashes")[0][0]:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE duplicate_rows (source_id VARCHAR, source_line BIGINT, "
+            "first_source_id VARCHAR, first_line BIGINT)"
+        )
+        return
     con.execute(
         load_sql("duplicate_rows").replace("{dedup_key}", key).replace("{hash_key}", hash_key)
     )

@@ -690,6 +690,11 @@ def _generate_chunk(
     carted = cand & (rank < basket[v_sess])
 
     c_rows = np.flatnonzero(carted)
+    # Two fresh views of one product may both win a cart slot; a shopper carts it once, and a
+    # second identical cart row (same second, same product) would be an exact duplicate.
+    product_key = v_sess[c_rows] * (int(v_prod.max()) + 1) + v_prod[c_rows]
+    _, first_of_product = np.unique(product_key, return_index=True)
+    c_rows = c_rows[np.sort(first_of_product)]
     c_sess = v_sess[c_rows]
     c_prod = v_prod[c_rows]
     c_rank = rank[c_rows]

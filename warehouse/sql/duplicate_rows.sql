@@ -2,37 +2,29 @@
 -- or across overlapping files such as Online Retail I and II). The first occurrence, in
 -- input order, loads; the others are rejected and point at it.
 -- Hashing every column of 10M rows costs three times hashing a few, so a short hash of the
--- columns that almost identify an event finds candidates, and the full key decides.
+-- columns that almost identify an event finds candidate groups (repeated_hashes, built by
+-- the build before this query and usually empty), and the full key decides.
 -- {dedup_key} and {hash_key} are filled from warehouse.schema (quoted identifiers only).
 CREATE OR REPLACE TEMP TABLE duplicate_rows AS
-WITH staged AS (
-    SELECT
-        events.*,
-        hash({hash_key}) AS row_hash
+WITH candidates AS (
+    SELECT events.*
     FROM events
     WHERE events.reject_reason IS NULL
-),
-
-repeated_hashes AS (
-    SELECT row_hash
-    FROM staged
-    GROUP BY row_hash
-    HAVING count(*) > 1
+        AND hash({hash_key}) IN (SELECT row_hash FROM repeated_hashes)
 ),
 
 ranked AS (
     SELECT
-        staged.source_id,
-        staged.source_line,
+        candidates.source_id,
+        candidates.source_line,
         row_number() OVER same_row AS occurrence,
-        first_value(staged.source_id) OVER same_row AS first_source_id,
-        first_value(staged.source_line) OVER same_row AS first_line
-    FROM staged
-    SEMI JOIN repeated_hashes USING (row_hash)
+        first_value(candidates.source_id) OVER same_row AS first_source_id,
+        first_value(candidates.source_line) OVER same_row AS first_line
+    FROM candidates
     JOIN source_order USING (source_id)
     WINDOW same_row AS (
         PARTITION BY {dedup_key}
-        ORDER BY source_order.file_order, staged.source_line
+        ORDER BY source_order.file_order, candidates.source_line
     )
 ),
 
