@@ -120,9 +120,9 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
 
 def open_text_bytes(source: InputFile) -> BinaryIO:
     """Open a (possibly compressed) text file as a binary stream of its decompressed bytes."""
-    raw = source.path.open("rb")
     if source.compression == "gz":
-        return cast(BinaryIO, gzip.GzipFile(fileobj=raw))
+        return cast(BinaryIO, gzip.open(source.path, "rb"))
+    raw = source.path.open("rb")
     if source.compression == "zst":
         return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(raw))
     return raw

@@ -198,3 +198,24 @@ def test_uci_builds_with_explicit_format(shared_data, tmp_path):
         BuildOptions(format="uci-clickstream"),
     )
     assert result.sources[0].rows_loaded == 165_474
+
+
+def test_ga4_newline_delimited_json_gives_the_same_events(shared_data, tmp_path, built):
+    """BigQuery exports GA4 as NDJSON too; the same events load from either form."""
+    import duckdb
+
+    parquet = shared_data / "ga4_sample/ga4_events_sampled.snappy.parquet"
+    ndjson = tmp_path / "ga4_events.ndjson"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{ndjson}' (FORMAT json)")
+    con.close()
+    db = tmp_path / "w.duckdb"
+    build_warehouse(db, [str(ndjson)])
+    info = warehouse_info(db)
+    assert info["sources"][0]["format"] == "ga4-export"
+    assert info["tables"]["events"] == 24_219
+    assert info["tables"]["sessions"] == 20_705
+    sql = "SELECT session_id, events, hits, purchases, round(revenue, 2) FROM sessions ORDER BY 1"
+    assert query(db, sql) == query(
+        built("ga4", "ga4_sample/ga4_events_sampled.snappy.parquet"), sql
+    )

@@ -1,0 +1,76 @@
+"""The shopsight command end to end on small generated data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from dashboard.cli import main
+from tests.conftest import query
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shopsight(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_generate_build_info_json(tmp_path):
+    data, db = tmp_path / "data", tmp_path / "w.duckdb"
+    generated = shopsight("generate", "--out", str(data), "--customers", "300", "--days", "60")
+    assert generated.returncode == 0, generated.stderr
+    assert "wrote" in generated.stdout
+    built = shopsight("build", "--db", str(db), str(data))
+    assert built.returncode == 0, built.stderr
+    assert "read" in built.stdout and "loaded" in built.stdout
+    info = shopsight("info", "--db", str(db), "--json")
+    assert info.returncode == 0, info.stderr
+    payload = json.loads(info.stdout)
+    assert set(payload) >= {"build_id", "capabilities", "tables", "sources"}
+    assert all(isinstance(v, bool) for v in payload["capabilities"].values())
+    assert payload["capabilities"]["has_carts"] is True
+    assert payload["tables"]["events"] == query(db, "SELECT count(*) FROM events")[0][0]
+    (source,) = payload["sources"]
+    assert source["format"] == "event-log"
+    assert set(source) >= {"path", "format", "sha256", "rows_read", "rows_loaded", "rows_rejected"}
+    assert source["rows_read"] == source["rows_loaded"] + source["rows_rejected"]
+    assert len(source["sha256"]) == 64
+    human = shopsight("info", "--db", str(db))
+    assert "rows read = loaded + rejected" in human.stdout
+    assert "cart_abandonment_rate" in human.stdout
+    again = shopsight("build", "--db", str(db), str(data))
+    assert "nothing to do" in again.stdout
+
+
+def test_generated_csv_gz_builds_like_parquet(tmp_path):
+    size = ["--customers", "200", "--days", "30"]
+    assert main(["generate", "--out", str(tmp_path / "p"), *size]) == 0
+    assert main(["generate", "--out", str(tmp_path / "c"), *size, "--file-format", "csv"]) == 0
+    (csv,) = (tmp_path / "c").glob("*.csv")
+    gz = tmp_path / "events.csv.gz"
+    gz.write_bytes(gzip.compress(csv.read_bytes()))
+    assert main(["build", "--db", str(tmp_path / "p.duckdb"), str(tmp_path / "p")]) == 0
+    assert main(["build", "--db", str(tmp_path / "g.duckdb"), str(gz)]) == 0
+    sql = "SELECT session_id, events, hits, cart_adds, purchases, revenue FROM sessions ORDER BY 1"
+    assert query(tmp_path / "g.duckdb", sql) == query(tmp_path / "p.duckdb", sql)
+
+
+def test_info_on_a_missing_warehouse_is_a_clear_error(tmp_path, capsys):
+    assert main(["info", "--db", str(tmp_path / "none.duckdb")]) == 1
+    assert "no warehouse here" in capsys.readouterr().err
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    result = shopsight("demo", "--workdir", str(tmp_path / "demo"), "--customers", "300",
+                       "--days", "60")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "demo" / "warehouse.duckdb").is_symlink()
