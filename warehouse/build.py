@@ -1,18 +1,11 @@
-"""Building a warehouse: every input file through its adapter into staging, then the marts,
-into a new versioned DuckDB file that replaces the old one atomically.
-
-The ``--db`` path is a symlink to ``<stem>.<build-id>.duckdb``. A build writes and closes the
-new file first and only then repoints the symlink (``os.replace`` of a temporary link), so a
-reader sees the old build or the new one, never a half-written file. The previous version is
-kept for rollback; older ones are removed once they are past a grace period, giving readers
-that still hold them time to notice the swap.
-"""
+"""Building a warehouse: every input file through its adapter into the events table, then
+the marts, into a new versioned DuckDB file that replaces the old one atomically
+(see :mod:`warehouse.versions`)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,11 +18,12 @@ import duckdb
 from warehouse import __version__
 from warehouse.adapters import ResolvedAdapter, resolve_builtin
 from warehouse.codebook import codebook_rows
-from warehouse.engine import connect, load_sql, quote_ident, rows, run
-from warehouse.errors import IngestError, NothingLoadedError, ShopSightError
+from warehouse.engine import load_sql, quote_ident, rows, run
+from warehouse.errors import IngestError, NothingLoadedError
 from warehouse.raw import RAW, load_raw
 from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY
 from warehouse.sources import InputFile, expand_inputs, sha256_of
+from warehouse.versions import writing_version
 
 Progress = Callable[[str], None]
 
@@ -132,29 +126,19 @@ def build_warehouse(
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
     db_path.parent.mkdir(parents=True, exist_ok=True)
     version_path = db_path.with_name(f"{db_path.stem}.{build_id}.duckdb")
-    con = connect(
+    with writing_version(
+        db_path,
         version_path,
         threads=options.threads,
         memory_limit=options.memory_limit,
-        temp_directory=db_path.with_name(f".{db_path.stem}.{build_id}.tmp"),
-    )
-    try:
+        keep_seconds=options.keep_seconds,
+    ) as con:
         sources = _ingest_all(con, hashed, options, progress)
         loaded = sum(s.rows_loaded for s in sources)
         if loaded == 0:
             raise NothingLoadedError(_nothing_loaded_message(con, sources))
         _say(progress, "building marts: events, sessions, customers, cohorts, daily roll-up")
         _build_marts(con, sources, build_id, fingerprint, options)
-        con.execute("CHECKPOINT")
-    except BaseException:
-        con.close()
-        _remove_quietly(version_path)
-        _remove_quietly(db_path.with_name(f".{db_path.stem}.{build_id}.tmp"))
-        raise
-    con.close()
-    _remove_quietly(db_path.with_name(f".{db_path.stem}.{build_id}.tmp"))
-    _swap(db_path, version_path)
-    _prune_old_versions(db_path, keep_seconds=options.keep_seconds)
     warnings = [
         f"{s.path}: {s.rows_rejected:,} of {s.rows_read:,} rows rejected"
         + (f" ({s.note})" if s.note else "")
@@ -233,8 +217,7 @@ def _ingest_all(
             continue
         _say(
             progress,
-            f"  {adapter.format_name} ({adapter.variant}): {result.rows_read:,} rows read, "
-            f"{result.rows_rejected:,} rejected so far",
+            f"  {adapter.format_name} ({adapter.variant}): {result.rows_read:,} rows read",
         )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE source_order "
@@ -443,43 +426,3 @@ def current_build(db_path: Path) -> dict[str, Any] | None:
     finally:
         con.close()
     return result[0] if result else None
-
-
-def _swap(db_path: Path, version_path: Path) -> None:
-    if db_path.exists() and not db_path.is_symlink():
-        raise ShopSightError(
-            f"{db_path} is a regular file, not a warehouse link made by shopsight build; "
-            "move it away or choose another --db path"
-        )
-    tmp_link = db_path.with_name(f".{db_path.name}.{os.getpid()}.link")
-    _remove_quietly(tmp_link)
-    # A relative target keeps the folder movable.
-    os.symlink(version_path.name, tmp_link)
-    os.replace(tmp_link, db_path)
-
-
-def _prune_old_versions(db_path: Path, keep_seconds: float) -> None:
-    """Remove versions older than the previous one once they are past the grace period."""
-    current = db_path.resolve().name
-    versions = sorted(
-        (p for p in db_path.parent.glob(f"{db_path.stem}.*.duckdb") if p.name != current),
-        key=lambda p: p.stat().st_mtime,
-        reverse=True,
-    )
-    now = time.time()
-    for old in versions[1:]:  # versions[0] is the previous build, kept for rollback
-        if now - old.stat().st_mtime > keep_seconds:
-            _remove_quietly(old)
-            _remove_quietly(old.with_name(old.name + ".wal"))
-
-
-def _remove_quietly(path: Path) -> None:
-    try:
-        if path.is_dir():
-            import shutil
-
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    except FileNotFoundError:
-        pass

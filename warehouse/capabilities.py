@@ -65,7 +65,11 @@ def compute_capabilities(
     put(
         "has_purchases",
         purchases > 0 or aggregate_buyers > 0,
-        f"{purchases:,} purchase events, {aggregate_buyers:,} sessions labelled as buying"
+        (
+            f"{purchases:,} purchase events"
+            if purchases
+            else f"{aggregate_buyers:,} sessions labelled as buying"
+        )
         if purchases or aggregate_buyers
         else f"no purchase in the data ({formats} is browse-only); conversion and revenue "
         "cannot be measured",

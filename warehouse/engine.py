@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import polars as pl
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -70,15 +69,6 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None
     else:
         con.execute(sql)
     con.complete()
-
-
-def frame(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
-) -> pl.DataFrame:
-    """Run a query and return a materialised Polars frame."""
-    relation = con.sql(sql, params=params) if params else con.sql(sql)
-    result: pl.DataFrame = relation.pl()
-    return result
 
 
 def rows(

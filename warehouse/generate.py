@@ -28,6 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from warehouse.schema import REES46_COLUMNS
+
 __all__ = [
     "ARCHETYPES",
     "CATEGORIES",
@@ -45,17 +47,7 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-COLUMNS: tuple[str, ...] = (
-    "event_time",
-    "event_type",
-    "product_id",
-    "category_id",
-    "category_code",
-    "brand",
-    "price",
-    "user_id",
-    "user_session",
-)
+COLUMNS: tuple[str, ...] = REES46_COLUMNS
 EVENT_TYPES: tuple[str, ...] = ("view", "cart", "remove_from_cart", "purchase")
 _VIEW, _CART, _REMOVE, _PURCHASE = 0, 1, 2, 3
 

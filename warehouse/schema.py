@@ -88,6 +88,20 @@ SESSION_AGGREGATE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("Revenue", "revenue_label", "BOOLEAN"),
 )
 
+# The REES46 event-log columns, in file order: what `shopsight generate` writes and what the
+# event-log format reads.
+REES46_COLUMNS: tuple[str, ...] = (
+    "event_time",
+    "event_type",
+    "product_id",
+    "category_id",
+    "category_code",
+    "brand",
+    "price",
+    "user_id",
+    "user_session",
+)
+
 CAPABILITIES: tuple[str, ...] = (
     "has_customer_ids",
     "has_purchases",

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from warehouse.errors import MissingColumnError, UnknownHeaderError
-from warehouse.schema import SESSION_AGGREGATE_COLUMNS
+from warehouse.schema import REES46_COLUMNS, SESSION_AGGREGATE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -117,17 +117,7 @@ FORMATS: dict[str, FormatSpec] = {
             variants=(
                 Variant(
                     "rees46",
-                    _identity(
-                        "event_time",
-                        "event_type",
-                        "product_id",
-                        "category_id",
-                        "category_code",
-                        "brand",
-                        "price",
-                        "user_id",
-                        "user_session",
-                    ),
+                    _identity(*REES46_COLUMNS),
                     optional=frozenset({"category_id", "category_code", "brand"}),
                 ),
             ),
