@@ -4,6 +4,7 @@ parameters, and which of its columns feed which internal names.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +39,22 @@ class ResolvedAdapter:
     null_columns: tuple[str, ...] = ()  # internal names absent from the file (optional)
     delimiter: str = ","
     header: list[str] = field(default_factory=list)
+    # Canonical columns this adapter always leaves NULL; the build does not store a column
+    # that every source leaves NULL. Empty means "may fill any column".
+    null_outputs: frozenset[str] = frozenset()
+
+
+_CONSTANT_NULL = re.compile(r"^\s*NULL::\w+ AS (\w+),?\s*$", re.MULTILINE)
+
+
+def constant_null_outputs(sql: str) -> frozenset[str]:
+    """Output columns an adapter's ``final`` CTE sets to a literal NULL.
+
+    Read from the SQL itself, so the list cannot drift from what the adapter does: an
+    adapter that starts filling a column no longer matches ``NULL::TYPE AS column``.
+    """
+    _, _, final = sql.partition("final AS (")
+    return frozenset(_CONSTANT_NULL.findall(final))
 
 
 def read_header(source: InputFile, delimiter: str | None = None) -> tuple[list[str], str]:
@@ -87,4 +104,5 @@ def adapter_for(
         null_columns=null_columns,
         delimiter=delimiter,
         header=header,
+        null_outputs=constant_null_outputs(load_sql(spec.adapter_sql)),
     )

@@ -1,7 +1,7 @@
 -- derive_sessions: give a session id to events whose source has none, by splitting each
 -- customer's events wherever the gap between two events exceeds $gap_minutes.
 -- Binds $gap_minutes.
-UPDATE events AS target
+UPDATE event_rows AS target
 SET session_id = derived.session_id
 FROM (
     WITH unsessioned AS (
@@ -14,7 +14,7 @@ FROM (
                 event_time - lag(event_time) OVER by_customer > to_minutes($gap_minutes::BIGINT),
                 true
             ) AS starts_session
-        FROM events
+        FROM event_rows
         WHERE session_id IS NULL AND reject_reason IS NULL
         WINDOW by_customer AS (PARTITION BY customer_id ORDER BY event_time, source_id, source_line)
     ),

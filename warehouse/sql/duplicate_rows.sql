@@ -7,9 +7,9 @@
 -- {dedup_key} and {hash_key} are filled from warehouse.schema (quoted identifiers only).
 CREATE OR REPLACE TEMP TABLE duplicate_rows AS
 WITH candidates AS (
-    SELECT events.*
-    FROM events
-    WHERE events.reject_reason IS NULL
+    SELECT event_rows.*
+    FROM event_rows
+    WHERE event_rows.reject_reason IS NULL
         AND hash({hash_key}) IN (SELECT row_hash FROM repeated_hashes)
 ),
 

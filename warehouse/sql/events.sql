@@ -1,13 +1,14 @@
--- events: keep the canonical events that loaded. Rejected rows (already copied with their
+-- events: keep the canonical event_rows that loaded. Rejected rows (already copied with their
 -- reasons to staged_rejects) and duplicates (listed in duplicate_rows) are deleted, and the
 -- reject columns dropped: both are metadata changes in DuckDB, not a rewrite of the table.
-DELETE FROM events WHERE reject_reason IS NOT NULL;
+-- The events view over event_rows is created next, by the build.
+DELETE FROM event_rows WHERE reject_reason IS NOT NULL;
 
-DELETE FROM events
+DELETE FROM event_rows
 USING duplicate_rows
-WHERE events.source_id = duplicate_rows.source_id
-    AND events.source_line = duplicate_rows.source_line;
+WHERE event_rows.source_id = duplicate_rows.source_id
+    AND event_rows.source_line = duplicate_rows.source_line;
 
-ALTER TABLE events DROP COLUMN reject_reason;
+ALTER TABLE event_rows DROP COLUMN reject_reason;
 
-ALTER TABLE events DROP COLUMN reject_column;
+ALTER TABLE event_rows DROP COLUMN reject_column;

@@ -2,7 +2,7 @@
 -- the rows that loaded; the candidates for duplicate_rows. {hash_key} as there.
 CREATE OR REPLACE TEMP TABLE repeated_hashes AS
 SELECT hash({hash_key}) AS row_hash
-FROM events
+FROM event_rows
 WHERE reject_reason IS NULL
 GROUP BY row_hash
 HAVING count(*) > 1;
