@@ -20,17 +20,43 @@ class Metric:
     denominator: str
     requires: tuple[str, ...]
     unit: str = "ratio"
+    # The same numerator and denominator over the daily_sessions roll-up, where the metric
+    # can be read from it; None where it cannot.
+    rollup: tuple[str, str] | None = None
 
-    def sql(self, where: str = "true") -> str:
+    @property
+    def alias(self) -> str:
+        """The alias cohort predicates use for this metric's mart (``s`` or ``c``)."""
+        return self.mart[0]
+
+    def sql(
+        self,
+        where: str = "true",
+        source: str | None = None,
+        group_by: str | None = None,
+        *,
+        from_rollup: bool = False,
+    ) -> str:
         """A query returning ``value, numerator, denominator`` over the mart.
 
         ``where`` must be a SQL predicate built from bound parameters (see analytics); it is
-        never built from user text.
+        never built from user text. ``source`` replaces the mart (a cohort's customer
+        relation, say), aliased like the mart; ``group_by`` adds a leading ``bucket`` column;
+        ``from_rollup`` reads the metric from ``daily_sessions`` instead (same value).
         """
+        numerator, denominator = self.numerator, self.denominator
+        relation = f"({source})" if source else self.mart
+        if from_rollup:
+            if self.rollup is None:
+                raise ValueError(f"{self.name} cannot be read from the daily roll-up")
+            numerator, denominator = self.rollup
+            relation = "daily_sessions"
+        bucket = f"{group_by} AS bucket, " if group_by else ""
+        tail = f" GROUP BY {group_by} ORDER BY bucket" if group_by else ""
         return (
-            f"SELECT ({self.numerator})::DOUBLE / nullif({self.denominator}, 0) AS value, "
-            f"({self.numerator})::DOUBLE AS numerator, ({self.denominator})::DOUBLE "
-            f"AS denominator FROM {self.mart} WHERE {where}"
+            f"SELECT {bucket}({numerator})::DOUBLE / nullif({denominator}, 0) AS value, "
+            f"({numerator})::DOUBLE AS numerator, ({denominator})::DOUBLE "
+            f"AS denominator FROM {relation} AS {self.alias} WHERE {where}{tail}"
         )
 
 
@@ -46,6 +72,7 @@ METRICS: dict[str, Metric] = {
             denominator="count(*)",
             requires=("has_page_views",),
             unit="pages per session",
+            rollup=("sum(hits)", "sum(sessions)"),
         ),
         Metric(
             name="bounce_rate",
@@ -55,6 +82,7 @@ METRICS: dict[str, Metric] = {
             numerator="count(*) FILTER (WHERE bounced)",
             denominator="count(bounced)",
             requires=("has_page_views",),
+            rollup=("sum(bounced_sessions)", "sum(bounce_base)"),
         ),
         Metric(
             name="conversion_rate",
@@ -64,6 +92,7 @@ METRICS: dict[str, Metric] = {
             numerator="count(*) FILTER (WHERE converted)",
             denominator="count(converted)",
             requires=("has_purchases", "has_page_views", "has_complete_journeys"),
+            rollup=("sum(converted_sessions)", "sum(conversion_base)"),
         ),
         Metric(
             name="cart_abandonment_rate",
@@ -76,6 +105,7 @@ METRICS: dict[str, Metric] = {
             numerator="count(*) FILTER (WHERE cart_abandoned)",
             denominator="count(*) FILTER (WHERE cart_adds > 0 AND cart_abandoned IS NOT NULL)",
             requires=("has_carts", "has_purchases", "has_complete_journeys"),
+            rollup=("sum(abandoned_sessions)", "sum(abandon_base)"),
         ),
         Metric(
             name="repeat_purchase_rate",

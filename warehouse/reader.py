@@ -66,17 +66,26 @@ class WarehouseReader:
         with self._lock:
             if self._con is None or target != self._target:
                 fresh = duckdb.connect(target, read_only=True)
-                for statement in LOCKDOWN:
-                    fresh.execute(statement)
-                # Quoted as a literal: the value is ours, and SET takes no parameters.
-                fresh.execute(f"SET memory_limit = '{_safe_size(self.memory_limit)}'")
-                if self.threads:
-                    fresh.execute(f"SET threads = {int(self.threads)}")
-                fresh.execute("SET lock_configuration = true")
+                if not _already_locked(fresh):
+                    for statement in LOCKDOWN:
+                        fresh.execute(statement)
+                    # Quoted as a literal: the value is ours, and SET takes no parameters.
+                    fresh.execute(f"SET memory_limit = '{_safe_size(self.memory_limit)}'")
+                    if self.threads:
+                        fresh.execute(f"SET threads = {int(self.threads)}")
+                    fresh.execute("SET lock_configuration = true")
                 old, self._con, self._target = self._con, fresh, target
                 if old is not None:
                     old.close()
             return self._con
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the current build, for work that streams (close it when done).
+
+        A cursor pins the build it was opened on: a long export stays consistent even if a
+        rebuild swaps the link meanwhile.
+        """
+        return self._connection().cursor()
 
     def frame(self, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a query (values as bound parameters) and return a materialised frame."""
@@ -114,3 +123,20 @@ def _safe_size(value: str) -> str:
     if not cleaned.replace(".", "", 1).rstrip("KMGTIB").isdigit():
         raise ValueError(f"not a memory size: {value!r}")
     return cleaned
+
+
+def _already_locked(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this database instance was locked down by an earlier reader.
+
+    DuckDB shares one instance per file within a process, so a second reader of the same
+    build (a second app in a test, say) gets a connection whose configuration is already
+    locked; it must then find the lockdown in place rather than set it again.
+    """
+    locked, external = con.sql(
+        "SELECT current_setting('lock_configuration'), current_setting('enable_external_access')"
+    ).fetchall()[0]
+    if not locked:
+        return False
+    if external:
+        raise RuntimeError("a warehouse connection in this process is locked but not sandboxed")
+    return True

@@ -1,5 +1,7 @@
 -- daily_sessions: a daily roll-up of sessions by country, device and traffic source, so the
--- dashboard's trend charts and KPI cards read thousands of rows instead of millions.
+-- dashboard's trend charts and KPI cards read thousands of rows instead of millions. The
+-- *_base columns are the denominators of warehouse.metrics (which may be smaller than
+-- sessions where a flag is NULL), so a rate from the roll-up equals the rate from sessions.
 CREATE TABLE daily_sessions AS
 WITH sessions AS (
     SELECT * FROM sessions WHERE session_date IS NOT NULL
@@ -16,9 +18,12 @@ final AS (
         sum(events) AS events,
         sum(hits) AS hits,
         count(*) FILTER (WHERE converted) AS converted_sessions,
+        count(converted) AS conversion_base,
         count(*) FILTER (WHERE cart_adds > 0) AS cart_sessions,
         count(*) FILTER (WHERE cart_abandoned) AS abandoned_sessions,
         count(*) FILTER (WHERE bounced) AS bounced_sessions,
+        count(bounced) AS bounce_base,
+        count(*) FILTER (WHERE cart_adds > 0 AND cart_abandoned IS NOT NULL) AS abandon_base,
         sum(purchases) AS purchases,
         sum(revenue) AS revenue
     FROM sessions

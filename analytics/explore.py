@@ -1,0 +1,166 @@
+"""Cohort exploration: live counts, facet bars for cross-filtering, the paged customer
+table, and two cohorts side by side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from analytics.cohort import Cohort, CohortError
+from analytics.cohort_sql import compile_cohort, warehouse_shape
+from analytics.overview import Kpi, kpis
+from warehouse.engine import quote_ident
+from warehouse.reader import WarehouseReader
+
+# Facets a chart can show and a click can add as a filter: name → (mart, column, label).
+FACETS: dict[str, tuple[str, str, str]] = {
+    "country": ("any", "country", "Country"),
+    "device": ("any", "device", "Device"),
+    "traffic_source": ("any", "traffic_source", "Traffic source"),
+    "acquisition_month": ("customers", "strftime(c.acquisition_month, '%Y-%m')", "Acquired"),
+    "churn_tier": ("scores", "churn_tier", "Churn tier"),
+    "segment": ("scores", "segment_id::VARCHAR", "Segment"),
+    "rfm_tier": ("scores", "rfm_tier", "RFM tier"),
+}
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class CohortCount:
+    customers: int | None
+    sessions: int
+    total_customers: int | None
+    total_sessions: int
+
+
+def count(reader: WarehouseReader, cohort: Cohort) -> CohortCount:
+    """How many customers and sessions match, next to the totals."""
+    shape = warehouse_shape(reader)
+    compiled = compile_cohort(cohort, shape)
+    counted = "coalesce(sum(sessions), 0)" if compiled.rollup_ok else "count(*)"
+    mart = "daily_sessions" if compiled.rollup_ok else "sessions"
+    sessions = reader.rows(
+        f"SELECT {counted} FROM {mart} AS s WHERE {compiled.session_where}", compiled.params
+    )[0][0]
+    total_sessions = reader.rows("SELECT count(*) FROM sessions")[0][0]
+    customers = total_customers = None
+    if shape.has_customers:
+        customers = reader.rows(
+            f"SELECT count(*) FROM ({compiled.customers_sql})", compiled.params
+        )[0][0]
+        total_customers = reader.rows("SELECT count(*) FROM customers")[0][0]
+    return CohortCount(customers, int(sessions), total_customers, int(total_sessions))
+
+
+def facet_counts(
+    reader: WarehouseReader, cohort: Cohort, facet: str, *, limit: int = 15
+) -> pl.DataFrame:
+    """Counts by one facet (``value``, ``label``, ``count``), largest first, for a clickable
+    bar chart; missing values are left out (a bar of "unknown" cannot be filtered on).
+
+    Customers are counted where the data has them, sessions otherwise.
+    """
+    if facet not in FACETS:
+        raise CohortError(facet, f"not a facet; facets: {', '.join(FACETS)}")
+    mart, column, _ = FACETS[facet]
+    shape = warehouse_shape(reader)
+    compiled = compile_cohort(cohort, shape)
+    if mart == "scores" and not shape.has("customer_scores", column.split("::")[0]):
+        return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
+    order = (
+        "CASE value WHEN 'High' THEN 0 WHEN 'Medium' THEN 1 ELSE 2 END"
+        if facet == "churn_tier"
+        else "count DESC, value"
+    )
+    label = "value"
+    if facet == "segment" and shape.has("customer_scores", "segment_name"):
+        label = "any_value(c.segment_name)"
+    if shape.has_customers:
+        expr = column if column.startswith("strftime") else f"c.{column}"
+        sql = (
+            f"SELECT {expr}::VARCHAR AS value, {label}::VARCHAR AS label, count(*) AS count "
+            f"FROM ({compiled.customers_sql}) AS c WHERE {expr} IS NOT NULL "
+            f"GROUP BY 1 ORDER BY {order} LIMIT $limit"
+        )
+    elif mart == "any":
+        sql = (
+            f"SELECT s.{column}::VARCHAR AS value, value AS label, count(*) AS count "
+            f"FROM sessions AS s WHERE {compiled.session_where} AND s.{column} IS NOT NULL "
+            f"GROUP BY 1 ORDER BY {order} LIMIT $limit"
+        )
+    else:
+        return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
+    return reader.frame(sql, {**compiled.params, "limit": limit})
+
+
+def customer_columns(reader: WarehouseReader) -> list[str]:
+    """Columns of the customer table the grid may show and sort by."""
+    shape = warehouse_shape(reader)
+    own = sorted(shape.columns.get("customers", frozenset()))
+    scores = sorted(shape.columns.get("customer_scores", frozenset()) - set(own))
+    return own + scores
+
+
+def customer_page(
+    reader: WarehouseReader,
+    cohort: Cohort,
+    *,
+    offset: int = 0,
+    limit: int = 100,
+    sort: list[tuple[str, bool]] | None = None,
+) -> tuple[pl.DataFrame, int]:
+    """One page of matching customers and the total, sorted on the server.
+
+    ``sort`` is a list of (column, descending); columns outside the table are refused.
+    """
+    shape = warehouse_shape(reader)
+    if not shape.has_customers:
+        raise CohortError("customers", shape.reasons.get("has_customer_ids", "no customer ids"))
+    compiled = compile_cohort(cohort, shape)
+    allowed = set(customer_columns(reader))
+    order_parts = []
+    for column, descending in sort or []:
+        if column not in allowed:
+            raise CohortError("sort", f"cannot sort by {column!r}")
+        order_parts.append(f"{quote_ident(column)} {'DESC' if descending else 'ASC'} NULLS LAST")
+    order_parts.append("customer_id")
+    limit = max(1, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    page = reader.frame(
+        f"SELECT * FROM ({compiled.customers_sql}) ORDER BY {', '.join(order_parts)} "
+        "LIMIT $limit OFFSET $offset",
+        {**compiled.params, "limit": limit, "offset": offset},
+    )
+    total = reader.rows(f"SELECT count(*) FROM ({compiled.customers_sql})", compiled.params)[0][0]
+    return page, int(total)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    metric: str
+    label: str
+    a: str
+    b: str
+    a_value: float | None
+    b_value: float | None
+
+
+def compare(reader: WarehouseReader, a: Cohort, b: Cohort) -> list[Comparison]:
+    """The KPI values of two cohorts side by side."""
+    left = {k.name: k for k in kpis(reader, a, with_trend=False)}
+    right = {k.name: k for k in kpis(reader, b, with_trend=False)}
+    rows: list[Comparison] = []
+    for name, card in left.items():
+        other: Kpi = right[name]
+        rows.append(
+            Comparison(name, card.label, card.display, other.display, card.value, other.value)
+        )
+    return rows
+
+
+def distinct_values(reader: WarehouseReader, facet: str, *, limit: int = 300) -> list[Any]:
+    """Values a filter dropdown offers (most frequent first)."""
+    rows = facet_counts(reader, Cohort(), facet, limit=limit).to_dicts()
+    return [r["value"] for r in rows if r["value"] is not None]

@@ -1,0 +1,207 @@
+"""KPI cards: each business metric over a cohort, with its definition, its monthly trend, or
+the reason the data cannot support it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from analytics.cohort import Cohort
+from analytics.cohort_sql import CompiledCohort, WarehouseShape, compile_cohort, warehouse_shape
+from warehouse.metrics import METRICS, Metric, unavailable_reason
+from warehouse.reader import WarehouseReader
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One card: a value (or why there is none), how it is defined, and its trend."""
+
+    name: str
+    label: str
+    definition: str
+    value: float | None
+    unit: str
+    available: bool
+    reason: str | None = None
+    trend: list[tuple[date, float | None]] = field(default_factory=list)
+
+    @property
+    def display(self) -> str:
+        if not self.available or self.value is None:
+            return "—"
+        return format_value(self.value, self.unit)
+
+
+def format_value(value: float, unit: str) -> str:
+    if unit == "ratio":
+        return f"{value:.1%}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "money":
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+    return f"{value:,.2f}"
+
+
+# Counts and sums that are not ratios, defined like the ratio metrics: once, with their SQL.
+_COUNT_METRICS = (
+    Metric(
+        name="sessions",
+        label="Sessions",
+        definition="Sessions in the cohort (visits; an invoice for order data).",
+        mart="sessions",
+        numerator="count(*)",
+        denominator="1",
+        requires=(),
+        unit="count",
+        rollup=("sum(sessions)", "1"),
+    ),
+    Metric(
+        name="customers",
+        label="Customers",
+        definition="Identified customers in the cohort.",
+        mart="customers",
+        numerator="count(*)",
+        denominator="1",
+        requires=("has_customer_ids",),
+        unit="count",
+    ),
+    Metric(
+        name="revenue",
+        label="Revenue",
+        definition="Sum of purchase revenue of the cohort's sessions.",
+        mart="sessions",
+        numerator="coalesce(sum(revenue), 0)",
+        denominator="1",
+        requires=("has_revenue",),
+        unit="money",
+        rollup=("coalesce(sum(revenue), 0)", "1"),
+    ),
+)
+_SCORE_METRICS = (
+    Metric(
+        name="at_risk_customers",
+        label="At-risk customers",
+        definition="Customers in the High churn tier (calibrated churn probability ≥ 0.6).",
+        mart="customers",
+        numerator="count(*) FILTER (WHERE churn_tier = 'High')",
+        denominator="1",
+        requires=("has_customer_ids",),
+        unit="count",
+    ),
+    Metric(
+        name="value_at_risk",
+        label="Value at risk",
+        definition="Sum over customers of P(churn) × predicted revenue over the horizon.",
+        mart="customers",
+        numerator="coalesce(sum(value_at_risk), 0)",
+        denominator="1",
+        requires=("has_customer_ids",),
+        unit="money",
+    ),
+)
+KPI_ORDER = (
+    "sessions",
+    "customers",
+    "conversion_rate",
+    "revenue",
+    "hit_rate",
+    "cart_abandonment_rate",
+    "repeat_purchase_rate",
+    "at_risk_customers",
+    "value_at_risk",
+)
+
+
+def all_kpi_metrics() -> dict[str, Metric]:
+    metrics: dict[str, Metric] = {m.name: m for m in (*_COUNT_METRICS, *_SCORE_METRICS)}
+    metrics.update(METRICS)
+    return {name: metrics[name] for name in KPI_ORDER if name in metrics}
+
+
+def _scope(metric: Metric, compiled: CompiledCohort) -> tuple[str | None, str]:
+    """Source relation and WHERE for a metric over a cohort."""
+    if metric.mart == "customers":
+        return compiled.customers_sql, "true"
+    return None, compiled.session_where
+
+
+def _trend_bucket(metric: Metric) -> str:
+    if metric.mart == "customers":
+        return "c.acquisition_month"
+    return "date_trunc('month', s.session_date)::DATE"
+
+
+def kpis(reader: WarehouseReader, cohort: Cohort, *, with_trend: bool = True) -> list[Kpi]:
+    """Every KPI card's content for ``cohort``."""
+    shape = warehouse_shape(reader)
+    compiled = compile_cohort(cohort, shape)
+    caps = {
+        n: (shape.capabilities.get(n, False), shape.reasons.get(n, "")) for n in shape.capabilities
+    }
+    cards: list[Kpi] = []
+    for name, metric in all_kpi_metrics().items():
+        why = unavailable_reason(metric, caps)
+        if why is None and metric in _SCORE_METRICS:
+            needed = "churn_tier" if name == "at_risk_customers" else "value_at_risk"
+            if not shape.has("customer_scores", needed):
+                why = "no churn scores yet: run `shopsight train` and `shopsight score`"
+        if why is not None:
+            cards.append(Kpi(name, metric.label, metric.definition, None, metric.unit, False, why))
+            continue
+        source, where = _scope(metric, compiled)
+        # Session metrics of a date/country/device/source cohort read the daily roll-up:
+        # the same numbers from thousands of rows instead of millions.
+        rollup = metric.mart == "sessions" and metric.rollup is not None and compiled.rollup_ok
+        value = reader.rows(metric.sql(where, source, from_rollup=rollup), compiled.params)[0][0]
+        trend: list[tuple[date, float | None]] = []
+        if with_trend:
+            trend = [
+                (bucket, v)
+                for bucket, v, _, _ in reader.rows(
+                    metric.sql(where, source, group_by=_trend_bucket(metric), from_rollup=rollup),
+                    compiled.params,
+                )
+                if bucket is not None
+            ]
+        cards.append(
+            Kpi(
+                name,
+                metric.label,
+                metric.definition,
+                None if value is None else float(value),
+                metric.unit,
+                value is not None,
+                None if value is not None else "no rows match this cohort",
+                trend,
+            )
+        )
+    return cards
+
+
+@dataclass(frozen=True)
+class Freshness:
+    build_id: str
+    built_at: str
+    data_start: str | None
+    data_end: str | None
+    sources: list[dict[str, Any]]
+    scored: bool
+
+
+def freshness(reader: WarehouseReader) -> Freshness:
+    """Which data is loaded and how fresh it is."""
+    shape: WarehouseShape = warehouse_shape(reader)
+    build = reader.frame("SELECT * FROM build_info").to_dicts()[0]
+    sources = reader.frame(
+        "SELECT path, format, rows_read, rows_loaded, rows_rejected, status "
+        "FROM ingest_ledger ORDER BY file_order"
+    ).to_dicts()
+    return Freshness(
+        build_id=str(build["build_id"]),
+        built_at=str(build["built_at"])[:19],
+        data_start=str(build["data_start"])[:10] if build["data_start"] else None,
+        data_end=str(build["data_end"])[:10] if build["data_end"] else None,
+        sources=sources,
+        scored=shape.has_scores,
+    )

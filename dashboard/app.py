@@ -1,0 +1,170 @@
+"""The Dash app factory.
+
+``create_app(settings)`` builds a fresh app: pages are registered by the factory (never by a
+module-level ``@dash.callback``, which would leave a second app in the same process without
+callbacks), and every page's callbacks are registered on this app object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import html
+from dash_bootstrap_templates import load_figure_template
+
+from analytics.appstate import AppState
+from dashboard.settings import Settings
+from warehouse.errors import ShopSightError
+from warehouse.reader import WarehouseReader
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+log = logging.getLogger("shopsight.dashboard")
+
+
+@dataclass
+class AppContext:
+    """What pages and callbacks reach through ``current_app``: settings, the one reader of
+    this process, and the app-state store."""
+
+    settings: Settings
+    reader: WarehouseReader
+    state: AppState
+
+    def current_user(self) -> Any:
+        from dashboard.auth import current_user
+
+        return current_user(self)
+
+
+def context() -> AppContext:
+    """The context of the app serving the current request."""
+    ctx: AppContext = flask.current_app.extensions["shopsight"]
+    return ctx
+
+
+def page_modules() -> list[ModuleType]:
+    from dashboard.pages import churn, cohorts, overview, segments, sessions
+
+    return [overview, cohorts, segments, churn, sessions]
+
+
+def create_app(settings: Settings) -> dash.Dash:
+    """A new dashboard app for ``settings``."""
+    load_figure_template("flatly")
+    app = dash.Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        title=settings.title,
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    server = app.server
+    server.secret_key = settings.secret_key
+    server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
+    server.extensions["shopsight"] = AppContext(
+        settings=settings,
+        reader=WarehouseReader(settings.db_path, memory_limit=settings.memory_limit),
+        state=AppState(settings.resolved_state_path),
+    )
+    modules = page_modules()
+    for order, module in enumerate(modules):
+        dash.register_page(
+            module.__name__,
+            path=module.PATH,
+            name=module.TITLE,
+            title=f"{module.TITLE} · ShopSight",
+            order=order,
+            layout=guarded_layout(module.layout),
+        )
+        module.register_callbacks(app)
+    app.layout = shell(settings, modules)
+    _register_routes(server)
+    return app
+
+
+def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Div]:
+    """The frame around every page: navigation, demo banner, page container."""
+
+    def layout() -> html.Div:
+        nav = [dbc.NavItem(dbc.NavLink(m.TITLE, href=m.PATH, active="exact")) for m in modules]
+        return html.Div(
+            [
+                html.Div(
+                    "Demo mode: no login, every visitor acts as an admin.",
+                    className="demo-banner",
+                )
+                if settings.demo_mode
+                else None,
+                dbc.Navbar(
+                    dbc.Container(
+                        [
+                            html.A(
+                                [html.Img(src=dash.get_asset_url("logo.svg"), alt=""), "ShopSight"],
+                                href="/",
+                                className="navbar-brand d-flex align-items-center",
+                            ),
+                            dbc.Nav(nav, navbar=True, className="me-auto"),
+                        ],
+                        fluid=True,
+                    ),
+                    color="primary",
+                    dark=True,
+                    className="mb-3",
+                ),
+                dbc.Container(dash.page_container, fluid=True, className="pb-5"),
+            ]
+        )
+
+    return layout
+
+
+def guarded_layout(layout: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a page layout so a missing warehouse or a bad filter shows a friendly message."""
+    from dashboard.components import empty_state, error_alert
+
+    def wrapped(**query: Any) -> Any:
+        try:
+            return layout(**query)
+        except ShopSightError as exc:
+            if "no warehouse here" in str(exc):
+                return empty_state(
+                    "No warehouse yet",
+                    str(exc),
+                    html.Code("shopsight demo"),
+                )
+            return error_alert(str(exc), "This view cannot be shown")
+        except Exception:  # a page must never show a traceback
+            log.exception("page layout failed")
+            return error_alert(
+                "Something went wrong while building this page; the details are in the server log.",
+                "Unexpected error",
+            )
+
+    wrapped.__name__ = getattr(layout, "__name__", "layout")
+    return wrapped
+
+
+def _register_routes(server: flask.Flask) -> None:
+    from dashboard.export_route import register_export_routes
+
+    ctx: AppContext = server.extensions["shopsight"]
+    register_export_routes(server, lambda: ctx.reader, ctx.state, ctx.current_user)
+
+    @server.route("/healthz")
+    def healthz() -> flask.Response:
+        try:
+            build = ctx.reader.build_id()
+        except ShopSightError as exc:
+            return flask.jsonify({"ok": False, "error": str(exc)}), 503  # type: ignore[return-value]
+        return flask.jsonify({"ok": True, "build_id": build})

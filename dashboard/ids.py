@@ -1,0 +1,61 @@
+"""Component ids, in one place so pages, callbacks and tests agree on them."""
+
+URL = "url"
+PAGE_ALERT = "page-alert"
+
+# overview
+KPI_GRID = "kpi-grid"
+FRESHNESS = "freshness"
+
+# cohorts
+COHORT_STORE = "cohort-query"
+F_DATE = "f-date"
+F_ACQ = "f-acquisition-month"
+F_COUNTRY = "f-country"
+F_DEVICE = "f-device"
+F_SOURCE = "f-traffic-source"
+F_SEGMENT = "f-segment"
+F_TIER = "f-churn-tier"
+F_RFM = "f-rfm-tier"
+F_PURCHASE = "f-purchase-prob"
+F_CHURN = "f-churn-prob"
+F_REV_MIN = "f-revenue-min"
+F_REV_MAX = "f-revenue-max"
+F_CARTED = "f-carted-not-bought"
+F_MIN_ORDERS = "f-min-orders"
+F_INACTIVE = "f-inactive-days"
+F_RESET = "f-reset"
+COUNT = "cohort-count"
+CHIPS = "cohort-chips"
+FILTER_ERROR = "filter-error"
+FACET_GRAPH = "facet-graph"  # pattern id {"type": FACET_GRAPH, "facet": name}
+GRID = "customer-grid"
+SAVE_NAME = "save-name"
+SAVE_BUTTON = "save-button"
+SAVE_STATUS = "save-status"
+SAVED_LIST = "saved-cohorts"
+COMPARE_WITH = "compare-with"
+COMPARE_TABLE = "compare-table"
+EXPORT_LINKS = "export-links"
+HOLDOUT = "holdout-share"
+
+# segments
+SEG_METHOD = "segment-method"
+SEG_CARDS = "segment-cards"
+SEG_MAP = "segment-map"
+SEG_HEATMAP = "segment-heatmap"
+
+# churn
+RISK_GRID = "risk-grid"
+RISK_TIERS = "risk-tiers"
+RISK_CAMPAIGN = "risk-campaign"
+RISK_CONTACTED = "risk-contacted"
+RISK_ADD = "risk-add-campaign"
+RISK_STATUS = "risk-status"
+RISK_LOG = "risk-log"
+
+# sessions & funnel
+FUNNEL = "funnel-graph"
+HITS_HIST = "hits-histogram"
+ABANDON_HIST = "abandonment-histogram"
+RETENTION = "retention-heatmap"

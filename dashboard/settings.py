@@ -1,0 +1,46 @@
+"""Settings of one dashboard app instance."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _secret() -> str:
+    return os.environ.get("SHOPSIGHT_SECRET", "") or secrets.token_hex(32)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``create_app`` needs.
+
+    Parameters
+    ----------
+    db_path
+        The warehouse link (``shopsight build --db``).
+    state_path
+        The app-state SQLite store (saved cohorts, action log, users); defaults to
+        ``shopsight-state.sqlite3`` next to the warehouse, outside the rebuildable file.
+    demo_mode
+        No login: every visitor acts as the demo admin, and the page says so.
+    secret_key
+        Flask session signing key; random per process when not given.
+    """
+
+    db_path: Path
+    state_path: Path | None = None
+    demo_mode: bool = True
+    secret_key: str = field(
+        default_factory=lambda: os.environ.get("SHOPSIGHT_SECRET", "") or secrets.token_hex(32)
+    )
+    memory_limit: str = "2GB"
+    cache_seconds: int = 300
+    title: str = "ShopSight"
+
+    @property
+    def resolved_state_path(self) -> Path:
+        if self.state_path is not None:
+            return self.state_path
+        return Path(self.db_path).with_name("shopsight-state.sqlite3")

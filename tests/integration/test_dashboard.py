@@ -1,0 +1,190 @@
+"""The dashboard app through Flask's test client: pages, callbacks, rights, app state."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import pytest
+
+from analytics.cohort import Cohort
+from analytics.explore import count
+from dashboard import ids
+from dashboard.app import create_app
+from dashboard.settings import Settings
+from tests.support.dash_client import DashClient
+from warehouse.reader import WarehouseReader
+
+PAGES = ["/", "/cohorts", "/segments", "/churn", "/sessions"]
+
+
+def make_client(db: Path, tmp_path: Path, **settings: object) -> DashClient:
+    app = create_app(Settings(db_path=db, state_path=tmp_path / "state.sqlite3", **settings))
+    return DashClient(app)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_serves_and_renders_without_error(scored_db, tmp_path, path):
+    client = make_client(scored_db, tmp_path)
+    assert client.http.get(path).status_code == 200
+    content = client.render(path)
+    assert "Unexpected error" not in content
+    assert "This view cannot be shown" not in content
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_without_scores_say_what_to_do(plain_db, tmp_path, path):
+    content = make_client(plain_db, tmp_path).render(path)
+    assert "Unexpected error" not in content
+    if path in ("/segments", "/churn"):
+        assert "shopsight train" in content
+
+
+def test_no_duplicate_callback_outputs(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    outputs = collections.Counter(d["output"] for d in client.dependencies)
+    assert [o for o, n in outputs.items() if n > 1] == []
+
+
+def test_two_apps_in_one_process_both_answer_callbacks(scored_db, plain_db, tmp_path):
+    first = make_client(scored_db, tmp_path / "a")
+    second = make_client(plain_db, tmp_path / "b")
+    for client, db in ((first, scored_db), (second, plain_db)):
+        status, body = client.call(
+            ids.COUNT + ".children", {ids.COHORT_STORE + ".data": "min_orders=1"}
+        )
+        assert status == 200
+        expected = count(WarehouseReader(db), Cohort(min_orders=1)).customers
+        assert f"{expected:,}" in str(body)
+
+
+def test_a_filter_changes_store_count_and_chips(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    status, body = client.call(
+        ids.COHORT_STORE + ".data",
+        {ids.F_TIER + ".value": ["High"], ids.F_MIN_ORDERS + ".value": 1},
+        triggered=ids.F_TIER + ".value",
+    )
+    assert status == 200
+    response = body["response"]
+    assert response[ids.COHORT_STORE]["data"] == "churn_tier=High&min_orders=1"
+    assert "churn tier: High" in str(response[ids.CHIPS]["children"])
+    reader = WarehouseReader(scored_db)
+    expected = count(reader, Cohort.from_query("churn_tier=High&min_orders=1"))
+    status, body = client.call(
+        ids.COUNT + ".children", {ids.COHORT_STORE + ".data": "churn_tier=High&min_orders=1"}
+    )
+    assert f"{expected.customers:,}" in str(body) and f"{expected.sessions:,}" in str(body)
+
+
+def test_a_bad_filter_gets_a_message_not_a_500(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    status, body = client.call(
+        ids.COHORT_STORE + ".data",
+        {ids.F_MIN_ORDERS + ".value": -3},
+        triggered=ids.F_MIN_ORDERS + ".value",
+    )
+    assert status == 200
+    assert "must not be negative" in str(body)
+    status, body = client.call(ids.COUNT + ".children", {ids.COHORT_STORE + ".data": "bogus=1"})
+    assert status == 200 and "unknown filter" in str(body)
+
+
+def test_clicking_a_bar_adds_that_filter(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    dep = client.callback(ids.F_TIER + ".value")
+    # A pattern-matching request, built by hand: one input list of all facet graphs.
+    payload_inputs = [
+        [
+            {"id": {"type": ids.FACET_GRAPH, "facet": f}, "property": "clickData",
+             "value": {"points": [{"customdata": "High"}]} if f == "churn_tier" else None}
+            for f in ("country", "churn_tier")
+        ]
+    ]  # fmt: skip
+    controls = [o.split(".")[0] for o in dep["output"].strip(".").split("...")]
+    response = client.http.post(
+        "/_dash-update-component",
+        json={
+            "output": dep["output"],
+            "outputs": [{"id": c, "property": "value"} for c in controls],
+            "inputs": payload_inputs,
+            "state": [{"id": c, "property": "value", "value": []} for c in controls],
+            "changedPropIds": ['{"facet":"churn_tier","type":"' + ids.FACET_GRAPH + '"}.clickData'],
+        },
+    )
+    assert response.status_code == 200, response.data
+    assert response.get_json()["response"][ids.F_TIER]["value"] == ["High"]
+
+
+def test_grid_pages_and_sorts_on_the_server(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    status, body = client.call(
+        ids.GRID + ".getRowsResponse",
+        {ids.GRID + ".getRowsRequest": {"startRow": 0, "endRow": 25,
+                                        "sortModel": [{"colId": "revenue", "sort": "desc"}]}},
+        state={ids.COHORT_STORE + ".data": "min_orders=1"},
+    )  # fmt: skip
+    assert status == 200
+    rows = body["response"][ids.GRID]["getRowsResponse"]
+    assert len(rows["rowData"]) == 25
+    revenues = [r["revenue"] for r in rows["rowData"]]
+    assert revenues == sorted(revenues, reverse=True)
+    expected = count(WarehouseReader(scored_db), Cohort(min_orders=1)).customers
+    assert rows["rowCount"] == expected
+
+
+def test_saved_cohort_is_stored_and_listed(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    status, body = client.call(
+        ids.SAVE_STATUS + ".children",
+        {ids.SAVE_BUTTON + ".n_clicks": 1},
+        state={
+            ids.SAVE_NAME + ".value": "UK at risk",
+            ids.COHORT_STORE + ".data": "churn_tier=High",
+        },
+    )
+    assert status == 200 and "Saved" in str(body)
+    state = client.app.server.extensions["shopsight"].state
+    assert state.get_cohort("UK at risk").query == "churn_tier=High"
+
+
+def test_viewer_cannot_save_or_act_even_by_posting_directly(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path, demo_mode=False)
+    status, body = client.call(
+        ids.SAVE_STATUS + ".children",
+        {ids.SAVE_BUTTON + ".n_clicks": 1},
+        state={ids.SAVE_NAME + ".value": "x", ids.COHORT_STORE + ".data": ""},
+    )
+    assert status == 200 and "cannot save" in str(body)
+    status, body = client.call(
+        ids.RISK_STATUS + ".children",
+        {ids.RISK_CONTACTED + ".n_clicks": 1},
+        state={ids.RISK_GRID + ".selectedRows": [{"customer_id": "1"}]},
+    )
+    assert status == 200 and "cannot record" in str(body)
+    assert client.app.server.extensions["shopsight"].state.actions() == []
+    assert client.http.get("/export/customers.csv").status_code in (401, 403)
+
+
+def test_marking_customers_contacted_is_logged_with_who(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    status, body = client.call(
+        ids.RISK_STATUS + ".children",
+        {ids.RISK_CONTACTED + ".n_clicks": 1},
+        state={ids.RISK_GRID + ".selectedRows": [{"customer_id": "a"}, {"customer_id": "b"}]},
+    )
+    assert status == 200 and "Marked 2 customer(s)" in str(body)
+    logged = client.app.server.extensions["shopsight"].state.actions()
+    assert {(a.user, a.action, a.customer_id) for a in logged} == {
+        ("demo", "contacted", "a"),
+        ("demo", "contacted", "b"),
+    }
+
+
+def test_export_from_the_app_matches_the_count(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    response = client.http.get("/export/customers.csv?churn_tier=High")
+    assert response.status_code == 200
+    lines = response.data.decode().strip().splitlines()
+    expected = count(WarehouseReader(scored_db), Cohort(churn_tier=("High",))).customers
+    assert len(lines) - 1 == expected
