@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import dash
 import dash_bootstrap_components as dbc
@@ -21,11 +21,13 @@ from dash import html
 from dash_bootstrap_templates import load_figure_template
 
 from analytics.appstate import AppState
+from dashboard.cache import ResultCache
 from dashboard.settings import Settings
 from warehouse.errors import ShopSightError
 from warehouse.reader import WarehouseReader
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+T = TypeVar("T")
 log = logging.getLogger("shopsight.dashboard")
 
 
@@ -37,6 +39,11 @@ class AppContext:
     settings: Settings
     reader: WarehouseReader
     state: AppState
+    cache: ResultCache
+
+    def cached(self, name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """``compute()``, cached per (build served, name, args)."""
+        return self.cache.get(name, args, compute)
 
     def current_user(self) -> Any:
         from dashboard.auth import current_user
@@ -76,6 +83,7 @@ def create_app(settings: Settings) -> dash.Dash:
         settings=settings,
         reader=WarehouseReader(settings.db_path, memory_limit=settings.memory_limit),
         state=AppState(settings.resolved_state_path),
+        cache=ResultCache(settings.db_path, ttl_seconds=settings.cache_seconds),
     )
     modules = page_modules()
     for order, module in enumerate(modules):

@@ -1,49 +1,75 @@
-"""Plotly figures, themed to match the Bootstrap theme (dash-bootstrap-templates 'flatly')."""
+"""Plotly figures as plain dicts, themed to match the Bootstrap theme (the 'flatly' template
+of dash-bootstrap-templates).
+
+Plain dicts, not ``plotly.graph_objects``: building and validating a ``go.Figure`` costs
+about 24 ms, a dict 0.1 ms, and chart callbacks have a 150 ms budget.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
+from dash_bootstrap_templates import load_figure_template
 
+Figure = dict[str, Any]
 TEAL = "#18bc9c"
 NAVY = "#2c3e50"
 RED = "#e74c3c"
 AMBER = "#f39c12"
+BLUE = "#3498db"
 TIER_COLOURS = {"High": RED, "Medium": AMBER, "Low": TEAL}
 
 
-def _base(fig: go.Figure, height: int = 260) -> go.Figure:
-    fig.update_layout(
-        template="flatly",
-        height=height,
-        margin={"l": 10, "r": 10, "t": 36, "b": 10},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        font={"size": 12},
-    )
-    return fig
+@cache
+def _template() -> dict[str, Any]:
+    load_figure_template("flatly")
+    template: dict[str, Any] = pio.templates["flatly"].to_plotly_json()
+    return template
 
 
-def message_figure(text: str, height: int = 260) -> go.Figure:
+def figure(data: list[dict[str, Any]], height: int = 260, **layout: Any) -> Figure:
+    """A themed figure with the house margins and transparent background."""
+    base: dict[str, Any] = {
+        "template": _template(),
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 36, "b": 10},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"size": 12},
+    }
+    base.update(layout)
+    return {"data": data, "layout": base}
+
+
+def _title(text: str) -> dict[str, Any]:
+    return {"text": text, "font": {"size": 14}}
+
+
+def message_figure(text: str, height: int = 260) -> Figure:
     """An empty chart that says why it is empty."""
-    fig = go.Figure()
-    fig.add_annotation(
-        text=text,
-        showarrow=False,
-        x=0.5,
-        y=0.5,
-        xref="paper",
-        yref="paper",
-        font={"size": 13, "color": "#7b8a8b"},
+    return figure(
+        [],
+        height,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": text,
+                "showarrow": False,
+                "x": 0.5,
+                "y": 0.5,
+                "xref": "paper",
+                "yref": "paper",
+                "font": {"size": 13, "color": "#7b8a8b"},
+            }
+        ],
     )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _base(fig, height)
 
 
-def facet_bars(frame: pl.DataFrame, title: str, unit: str, selected: list[str]) -> go.Figure:
+def facet_bars(frame: pl.DataFrame, title: str, unit: str, selected: list[str]) -> Figure:
     """Horizontal bars, largest on top; a click on a bar adds that value as a filter."""
     if frame.height == 0:
         return message_figure(f"{title}: not in this data")
@@ -51,107 +77,137 @@ def facet_bars(frame: pl.DataFrame, title: str, unit: str, selected: list[str]) 
     labels = [str(v) for v in frame["label"].to_list()] if "label" in frame.columns else values
     counts = frame["count"].to_list()
     colours = [TIER_COLOURS.get(v, NAVY if (selected and v in selected) else TEAL) for v in values]
-    fig = go.Figure(
-        go.Bar(
-            x=counts[::-1],
-            y=labels[::-1],
-            orientation="h",
-            marker={"color": colours[::-1]},
-            customdata=values[::-1],
-            hovertemplate=f"%{{y}}: %{{x:,}} {unit}<extra>click to filter</extra>",
-        )
+    bar = {
+        "type": "bar",
+        "x": counts[::-1],
+        "y": labels[::-1],
+        "orientation": "h",
+        "marker": {"color": colours[::-1]},
+        "customdata": values[::-1],
+        "hovertemplate": f"%{{y}}: %{{x:,}} {unit}<extra>click to filter</extra>",
+    }
+    return figure(
+        [bar],
+        max(180, 28 * len(values) + 60),
+        title=_title(title),
+        yaxis={"automargin": True, "type": "category"},
     )
-    fig.update_layout(title={"text": title, "font": {"size": 14}})
-    fig.update_yaxes(automargin=True, type="category")
-    return _base(fig, max(180, 28 * len(values) + 60))
 
 
-def funnel_figure(steps: list[Any]) -> go.Figure:
-    fig = go.Figure(
-        go.Funnel(
-            y=[s.step for s in steps],
-            x=[s.sessions for s in steps],
-            textinfo="value+percent initial+percent previous",
-            marker={"color": [TEAL, "#3498db", AMBER, NAVY][: len(steps)]},
-        )
-    )
-    return _base(fig, 320)
+def funnel_figure(steps: list[Any]) -> Figure:
+    trace = {
+        "type": "funnel",
+        "y": [s.step for s in steps],
+        "x": [s.sessions for s in steps],
+        "textinfo": "value+percent initial+percent previous",
+        "marker": {"color": [TEAL, BLUE, AMBER, NAVY][: len(steps)]},
+    }
+    return figure([trace], 320)
 
 
-def histogram_bars(frame: pl.DataFrame, x_title: str, y_title: str, pct: bool = False) -> go.Figure:
+def histogram_bars(frame: pl.DataFrame, x_title: str, y_title: str, pct: bool = False) -> Figure:
     if frame.height == 0:
         return message_figure("nothing to show for this cohort")
-    fig = go.Figure(
-        go.Bar(x=frame["bucket"].to_list(), y=frame["count"].to_list(), marker={"color": TEAL})
-    )
-    fig.update_xaxes(title=x_title, tickformat=".0%" if pct else None)
-    fig.update_yaxes(title=y_title)
-    return _base(fig, 280)
+    bar = {
+        "type": "bar",
+        "x": frame["bucket"].to_list(),
+        "y": frame["count"].to_list(),
+        "marker": {"color": TEAL},
+    }
+    xaxis: dict[str, Any] = {"title": {"text": x_title}}
+    if pct:
+        xaxis["tickformat"] = ".0%"
+    return figure([bar], 280, xaxis=xaxis, yaxis={"title": {"text": y_title}})
 
 
-def retention_heatmap(frame: pl.DataFrame) -> go.Figure:
+def tier_bars(tiers: pl.DataFrame) -> Figure:
+    names = tiers["churn_tier"].to_list()
+    counts = tiers["customers"].to_list()
+    bar = {
+        "type": "bar",
+        "x": names,
+        "y": counts,
+        "marker": {"color": [TIER_COLOURS.get(n, "#95a5a6") for n in names]},
+        "text": [f"{v:,}" for v in counts],
+        "textposition": "auto",
+        "hovertemplate": "%{x}: %{y:,} customers<extra></extra>",
+    }
+    return figure([bar], 300, title=_title("Customers by churn tier"))
+
+
+def retention_heatmap(frame: pl.DataFrame) -> Figure:
     if frame.height == 0:
         return message_figure("no customers to follow in this cohort")
     pivot = frame.pivot(
         on="months_since_acquisition", index="acquisition_month", values="retention_rate"
     ).sort("acquisition_month")
-    months = [c for c in pivot.columns if c != "acquisition_month"]
-    months = sorted(months, key=int)
+    months = sorted((c for c in pivot.columns if c != "acquisition_month"), key=int)
     z = [[row[m] for m in months] for row in pivot.iter_rows(named=True)]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=[f"+{m}" for m in months],
-            y=[str(d)[:7] for d in pivot["acquisition_month"].to_list()],
-            colorscale=[[0, "#ffffff"], [1, TEAL]],
-            zmin=0,
-            zmax=1,
-            hovertemplate="acquired %{y}, month %{x}: %{z:.0%} active<extra></extra>",
-            texttemplate="%{z:.0%}",
-        )
-    )
-    fig.update_yaxes(autorange="reversed", type="category", title="acquisition month")
-    fig.update_xaxes(title="months since acquisition", type="category")
-    return _base(fig, max(280, 26 * len(z) + 90))
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": [f"+{m}" for m in months],
+        "y": [str(d)[:7] for d in pivot["acquisition_month"].to_list()],
+        "colorscale": [[0, "#ffffff"], [1, TEAL]],
+        "zmin": 0,
+        "zmax": 1,
+        "hovertemplate": "acquired %{y}, month %{x}: %{z:.0%} active<extra></extra>",
+        "texttemplate": "%{z:.0%}",
+    }
+    return figure(
+        [trace],
+        max(280, 26 * len(z) + 90),
+        yaxis={"autorange": "reversed", "type": "category",
+               "title": {"text": "acquisition month"}},
+        xaxis={"type": "category", "title": {"text": "months since acquisition"}},
+    )  # fmt: skip
 
 
-def segment_map_figure(points: pl.DataFrame) -> go.Figure:
+def segment_map_figure(points: pl.DataFrame) -> Figure:
     """Members in 2-D, one WebGL trace per segment (noise in grey)."""
-    fig = go.Figure()
+    traces = []
     for (seg, name), part in points.group_by(["segment_id", "segment_name"], maintain_order=True):
-        noise = seg == -1
-        fig.add_trace(
-            go.Scattergl(
-                x=part["x"].to_list(),
-                y=part["y"].to_list(),
-                mode="markers",
-                name=f"{name}",
-                marker={"size": 4, "opacity": 0.5, **({"color": "#bdc3c7"} if noise else {})},
-                hovertemplate=f"{name}<extra></extra>",
-            )
+        marker: dict[str, Any] = {"size": 4, "opacity": 0.5}
+        if seg == -1:
+            marker["color"] = "#bdc3c7"
+        traces.append(
+            {
+                "type": "scattergl",
+                "x": part["x"].to_list(),
+                "y": part["y"].to_list(),
+                "mode": "markers",
+                "name": str(name),
+                "marker": marker,
+                "hovertemplate": f"{name}<extra></extra>",
+            }
         )
-    fig.update_xaxes(title="behaviour axis 1 (PCA)", zeroline=False)
-    fig.update_yaxes(title="behaviour axis 2 (PCA)", zeroline=False)
-    fig.update_layout(legend={"orientation": "h", "y": -0.25})
-    return _base(fig, 420)
+    return figure(
+        traces,
+        420,
+        xaxis={"title": {"text": "behaviour axis 1 (PCA)"}, "zeroline": False},
+        yaxis={"title": {"text": "behaviour axis 2 (PCA)"}, "zeroline": False},
+        legend={"orientation": "h", "y": -0.25},
+    )
 
 
-def segment_heatmap_figure(long: pl.DataFrame) -> go.Figure:
+def segment_heatmap_figure(long: pl.DataFrame) -> Figure:
     wide = long.pivot(on="feature", index="segment", values="effect_size")
     features = [c for c in wide.columns if c != "segment"]
-    fig = go.Figure(
-        go.Heatmap(
-            z=[[row[f] for f in features] for row in wide.iter_rows(named=True)],
-            x=features,
-            y=wide["segment"].to_list(),
-            colorscale="RdBu",
-            zmid=0,
-            zmin=-2,
-            zmax=2,
-            hovertemplate="%{y}<br>%{x}: effect size %{z:+.2f}<extra></extra>",
-            colorbar={"title": "effect"},
-        )
+    trace = {
+        "type": "heatmap",
+        "z": [[row[f] for f in features] for row in wide.iter_rows(named=True)],
+        "x": features,
+        "y": wide["segment"].to_list(),
+        "colorscale": "RdBu",
+        "zmid": 0,
+        "zmin": -2,
+        "zmax": 2,
+        "hovertemplate": "%{y}<br>%{x}: effect size %{z:+.2f}<extra></extra>",
+        "colorbar": {"title": {"text": "effect"}},
+    }
+    return figure(
+        [trace],
+        max(320, 40 * wide.height + 140),
+        yaxis={"type": "category", "automargin": True},
+        xaxis={"tickangle": -30, "automargin": True},
     )
-    fig.update_yaxes(type="category", automargin=True)
-    fig.update_xaxes(tickangle=-30, automargin=True)
-    return _base(fig, max(320, 40 * wide.height + 140))

@@ -8,7 +8,6 @@ from typing import Any
 import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html, no_update
 
 from analytics.churn import churn_view
@@ -17,26 +16,10 @@ from dashboard import ids
 from dashboard.app import context
 from dashboard.auth import may
 from dashboard.components import chips, empty_state, page_header
-from dashboard.figures import TIER_COLOURS, _base
+from dashboard.figures import tier_bars
 
 PATH = "/churn"
 TITLE = "Churn risk"
-
-
-def _tier_figure(tiers: Any) -> go.Figure:
-    names = tiers["churn_tier"].to_list()
-    fig = go.Figure(
-        go.Bar(
-            x=names,
-            y=tiers["customers"].to_list(),
-            marker={"color": [TIER_COLOURS.get(n, "#95a5a6") for n in names]},
-            text=[f"{v:,}" for v in tiers["customers"].to_list()],
-            textposition="auto",
-            hovertemplate="%{x}: %{y:,} customers<extra></extra>",
-        )
-    )
-    fig.update_layout(title={"text": "Customers by churn tier", "font": {"size": 14}})
-    return _base(fig, 300)
 
 
 def _log_table(rows: list[Any]) -> Any:
@@ -71,7 +54,9 @@ def _log_table(rows: list[Any]) -> Any:
 def layout(**query: Any) -> html.Div:
     ctx = context()
     cohort = Cohort.from_query(query)
-    view = churn_view(ctx.reader, cohort, limit=500)
+    view = ctx.cached(
+        "churn", (cohort.to_query(),), lambda: churn_view(ctx.reader, cohort, limit=500)
+    )
     header = page_header(
         "Churn risk",
         "Customers most likely to lapse, ranked by value at risk = P(churn) × predicted revenue.",
@@ -106,7 +91,7 @@ def layout(**query: Any) -> html.Div:
                             dbc.CardBody(
                                 dcc.Graph(
                                     id=ids.RISK_TIERS,
-                                    figure=_tier_figure(view.tiers),
+                                    figure=tier_bars(view.tiers),
                                     config={"displayModeBar": False},
                                 )
                             )

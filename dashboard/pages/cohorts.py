@@ -90,7 +90,13 @@ def _segment_options(reader: Any) -> list[dict[str, str]]:
         )
         if rows:
             return [{"label": f"{name} ({sid})", "value": sid} for sid, name in rows]
-    return _options(distinct_values(reader, "segment"))
+    return _options(_distinct("segment"))
+
+
+def _distinct(facet: str) -> list[Any]:
+    """Values a filter offers (cached per build)."""
+    ctx = context()
+    return ctx.cached("distinct", (facet,), lambda: distinct_values(ctx.reader, facet))
 
 
 def _field(label: str, control: Any, hint: str | None = None) -> html.Div:
@@ -105,10 +111,14 @@ def filter_panel(cohort: Cohort, reader: Any) -> dbc.Card:
     scored = shape.has_scores
     no_scores = None if scored else "No scores yet: run shopsight train and score."
     customers = shape.has_customers
-    span = reader.rows("SELECT min(session_date), max(session_date) FROM sessions")[0]
+    span = context().cached(
+        "span",
+        (),
+        lambda: reader.rows("SELECT min(session_date), max(session_date) FROM sessions")[0],
+    )
 
     def dropdown(id_: str, facet: str, value: tuple[str, ...], enabled: bool = True) -> Any:
-        values = distinct_values(reader, facet) if enabled else []
+        values = _distinct(facet) if enabled else []
         return dcc.Dropdown(
             id=id_,
             options=_options(values),
@@ -327,7 +337,7 @@ def layout(**query: Any) -> html.Div:
     if not shape.has_customers:
         facets = [f for f in facets if FACETS[f][0] == "any"]
     # A chart of a dimension the data does not have is noise: leave it out.
-    facets = [f for f in facets if distinct_values(reader, f, limit=1)]
+    facets = [f for f in facets if _distinct(f)]
     saved = ctx.state.list_cohorts()
     return html.Div(
         [
@@ -580,8 +590,10 @@ def register_callbacks(app: dash.Dash) -> None:
 
     @app.callback(Output(ids.COUNT, "children"), Input(ids.COHORT_STORE, "data"))
     def update_count(query: str | None) -> Any:
+        ctx = context()
         try:
-            n = count(context().reader, Cohort.from_query(query or ""))
+            cohort = Cohort.from_query(query or "")
+            n = ctx.cached("count", (cohort.to_query(),), lambda: count(ctx.reader, cohort))
         except CohortError as exc:
             return error_alert(str(exc), "Filter not applied")
         parts: list[Any] = []
@@ -605,9 +617,12 @@ def register_callbacks(app: dash.Dash) -> None:
         facet = graph_id["facet"]
         if facet not in FACETS:
             raise PreventUpdate
+        ctx = context()
         try:
             cohort = Cohort.from_query(query or "")
-            frame = facet_counts(context().reader, cohort, facet)
+            frame = ctx.cached(
+                "facet", (cohort.to_query(), facet), lambda: facet_counts(ctx.reader, cohort, facet)
+            )
         except CohortError as exc:
             return message_figure(str(exc))
         unit = "customers" if warehouse_shape(context().reader).has_customers else "sessions"
@@ -661,13 +676,15 @@ def register_callbacks(app: dash.Dash) -> None:
         start = int(request.get("startRow") or 0)
         end = int(request.get("endRow") or start + 100)
         sort = [(s["colId"], s["sort"] == "desc") for s in request.get("sortModel") or []]
+        ctx = context()
         try:
-            page, total = customer_page(
-                context().reader,
-                Cohort.from_query(query or ""),
-                offset=start,
-                limit=end - start,
-                sort=sort,
+            cohort = Cohort.from_query(query or "")
+            page, total = ctx.cached(
+                "grid",
+                (cohort.to_query(), start, end, tuple(sort)),
+                lambda: customer_page(
+                    ctx.reader, cohort, offset=start, limit=end - start, sort=sort
+                ),
             )
         except CohortError:
             raise PreventUpdate from None

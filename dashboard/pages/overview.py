@@ -19,9 +19,10 @@ TITLE = "Overview"
 
 
 def layout(**query: Any) -> html.Div:
-    reader = context().reader
+    ctx = context()
+    reader = ctx.reader
     cohort = Cohort.from_query(query)
-    cards = kpis(reader, cohort)
+    cards = ctx.cached("kpis", (cohort.to_query(),), lambda: kpis(reader, cohort))
     fresh = freshness(reader)
     sources = ", ".join(
         f"{s['path'].rsplit('/', 1)[-1]} ({s['format']}, {s['rows_loaded']:,} rows)"

@@ -21,7 +21,8 @@ TITLE = "Segments"
 
 
 def _cards(method: str) -> list[Any]:
-    summary = segment_summary(context().reader, method)
+    ctx = context()
+    summary = ctx.cached("segments", (method,), lambda: segment_summary(ctx.reader, method))
     if not summary:
         return [empty_state("No segments for this method", "Run shopsight train and score.")]
     cards = []
@@ -142,11 +143,12 @@ def register_callbacks(app: dash.Dash) -> None:
     )
     def show_method(method: str | None) -> tuple[Any, Any, Any]:
         method = method if method in ("kmeans", "hdbscan") else "kmeans"
-        reader = context().reader
+        ctx = context()
+        reader = ctx.reader
         if not warehouse_shape(reader).has("segments"):
             return [], message_figure("no segments"), message_figure("no segments")
-        points = segment_map_sample(reader, method)
-        heat = segment_heatmap(reader, method)
+        points = ctx.cached("segment-map", (method,), lambda: segment_map_sample(reader, method))
+        heat = ctx.cached("segment-heat", (method,), lambda: segment_heatmap(reader, method))
         return (
             _cards(method),
             segment_map_figure(points) if points.height else message_figure("no members"),

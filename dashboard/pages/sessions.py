@@ -26,10 +26,12 @@ def _graph(id_: str, figure: Any) -> dcc.Graph:
 
 
 def layout(**query: Any) -> html.Div:
-    reader = context().reader
+    ctx = context()
+    reader = ctx.reader
     cohort = Cohort.from_query(query)
     shape = warehouse_shape(reader)
-    steps = funnel(reader, cohort)
+    key = (cohort.to_query(),)
+    steps = ctx.cached("funnel", key, lambda: funnel(reader, cohort))
     if steps.available:
         funnel_body: Any = [_graph(ids.FUNNEL, funnel_figure(steps.steps))]
         if steps.note:
@@ -44,8 +46,10 @@ def layout(**query: Any) -> html.Div:
         funnel_body.append(html.Ul(drops, className="small mb-0 mt-2"))
     else:
         funnel_body = empty_state("No funnel for this data", steps.reason or "")
-    hits = distribution(reader, cohort, "hits")
-    abandonment = distribution(reader, cohort, "cart_abandonment")
+    hits = ctx.cached("hits", key, lambda: distribution(reader, cohort, "hits"))
+    abandonment = ctx.cached(
+        "abandonment", key, lambda: distribution(reader, cohort, "cart_abandonment")
+    )
     abandonment_fig = (
         histogram_bars(
             abandonment, "share of a customer's cart sessions abandoned", "customers", pct=True
@@ -65,7 +69,7 @@ def layout(**query: Any) -> html.Div:
         else message_figure(shape.reasons.get("has_page_views", ""))
     )
     retention = (
-        retention_heatmap(retention_matrix(reader, cohort))
+        retention_heatmap(ctx.cached("retention", key, lambda: retention_matrix(reader, cohort)))
         if shape.has_customers and shape.capabilities.get("has_complete_journeys")
         else message_figure(
             shape.reasons.get("has_customer_ids", "")
