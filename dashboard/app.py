@@ -123,6 +123,7 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
                                 className="navbar-brand d-flex align-items-center",
                             ),
                             dbc.Nav(nav, navbar=True, className="me-auto"),
+                            _user_badge(settings),
                         ],
                         fluid=True,
                     ),
@@ -135,6 +136,21 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
         )
 
     return layout
+
+
+def _user_badge(settings: Settings) -> html.Div | None:
+    if settings.demo_mode or not flask.has_request_context():
+        return None
+    user = context().current_user()
+    if user is None:
+        return None
+    return html.Div(
+        [
+            html.Span(f"{user.name} · {user.role}", className="text-light small me-3"),
+            html.A("Sign out", href="/logout", className="btn btn-outline-light btn-sm"),
+        ],
+        className="d-flex align-items-center",
+    )
 
 
 def guarded_layout(layout: Callable[..., Any]) -> Callable[..., Any]:
@@ -165,8 +181,10 @@ def guarded_layout(layout: Callable[..., Any]) -> Callable[..., Any]:
 
 def _register_routes(server: flask.Flask) -> None:
     from dashboard.export_route import register_export_routes
+    from dashboard.login import register_login
 
     ctx: AppContext = server.extensions["shopsight"]
+    register_login(server, ctx)
     register_export_routes(server, lambda: ctx.reader, ctx.state, ctx.current_user)
 
     @server.route("/healthz")

@@ -26,11 +26,19 @@ def may(user: User | None, right: str) -> bool:
 
 
 def current_user(ctx: AppContext) -> User | None:
-    """The signed-in user, the demo admin in demo mode, or ``None``."""
+    """The signed-in user, the demo admin in demo mode, or ``None``.
+
+    The role comes from the app-state store on every request, not from the cookie: a role
+    change or a removed user takes effect at once.
+    """
     if ctx.settings.demo_mode:
         return DEMO_USER
-    name = flask.session.get("user")
-    role = flask.session.get("role")
-    if not name or role not in ROLES:
+    if not flask.has_request_context():
         return None
-    return User(str(name), str(role))
+    name = flask.session.get("user")
+    if not name:
+        return None
+    user = ctx.state.get_user(str(name))
+    if user is None or user.role not in ROLES:
+        return None
+    return user

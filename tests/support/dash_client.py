@@ -14,7 +14,18 @@ class DashClient:
     def __init__(self, app: dash.Dash) -> None:
         self.app = app
         self.http = app.server.test_client()
-        self.dependencies: list[dict[str, Any]] = self.http.get("/_dash-dependencies").json
+        self._dependencies: list[dict[str, Any]] | None = None
+
+    @property
+    def dependencies(self) -> list[dict[str, Any]]:
+        """The callback graph, as the browser gets it (or from the app when signed out)."""
+        if self._dependencies is None:
+            response = self.http.get("/_dash-dependencies")
+            if response.status_code == 200:
+                self._dependencies = response.json
+            else:
+                return list(self.app._callback_list)
+        return self._dependencies
 
     def callback(self, output_fragment: str) -> dict[str, Any]:
         matches = [d for d in self.dependencies if output_fragment in d["output"]]
