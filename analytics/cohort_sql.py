@@ -96,6 +96,8 @@ class CompiledCohort:
     """
 
     customers_sql: str
+    customer_count_sql: str
+    sessions_from_customers: bool
     session_where: str
     params: dict[str, Any]
     customer_filtered: bool
@@ -193,13 +195,21 @@ def compile_cohort(cohort: Cohort, shape: WarehouseShape) -> CompiledCohort:
         select, source = "c.*", "customers AS c"
     where = " AND ".join(customer_clauses + customer_only_clauses) or "true"
     customers_sql = f"SELECT {select} FROM {source} WHERE {where}"
+    # Counting needs the score join only when a score filter is set.
+    count_source = source if score_used else "customers AS c"
+    customer_count_sql = f"SELECT count(*), sum(c.sessions) FROM {count_source} WHERE {where}"
+    # With only customer-level filters, the cohort's sessions are exactly its customers'
+    # sessions, which the customers mart has already counted.
+    sessions_from_customers = bool(customer_only_clauses) and not session_clauses
     if customer_only_clauses:
         narrowing = " AND ".join(customer_only_clauses)
         session_clauses.append(
-            f"s.customer_id IN (SELECT c.customer_id FROM {source} WHERE {narrowing})"
+            f"s.customer_id IN (SELECT c.customer_id FROM {count_source} WHERE {narrowing})"
         )
     return CompiledCohort(
         customers_sql=customers_sql,
+        customer_count_sql=customer_count_sql,
+        sessions_from_customers=sessions_from_customers,
         session_where=" AND ".join(session_clauses) or "true",
         params=params,
         customer_filtered=bool(customer_clauses or customer_only_clauses),

@@ -39,18 +39,20 @@ def count(reader: WarehouseReader, cohort: Cohort) -> CohortCount:
     """How many customers and sessions match, next to the totals."""
     shape = warehouse_shape(reader)
     compiled = compile_cohort(cohort, shape)
-    counted = "coalesce(sum(sessions), 0)" if compiled.rollup_ok else "count(*)"
-    mart = "daily_sessions" if compiled.rollup_ok else "sessions"
-    sessions = reader.rows(
-        f"SELECT {counted} FROM {mart} AS s WHERE {compiled.session_where}", compiled.params
-    )[0][0]
     total_sessions = reader.rows("SELECT count(*) FROM sessions")[0][0]
     customers = total_customers = None
+    from_customers = None
     if shape.has_customers:
-        customers = reader.rows(
-            f"SELECT count(*) FROM ({compiled.customers_sql})", compiled.params
-        )[0][0]
+        customers, from_customers = reader.rows(compiled.customer_count_sql, compiled.params)[0]
         total_customers = reader.rows("SELECT count(*) FROM customers")[0][0]
+    if compiled.sessions_from_customers:
+        sessions = int(from_customers or 0)
+    else:
+        counted = "coalesce(sum(sessions), 0)" if compiled.rollup_ok else "count(*)"
+        mart = "daily_sessions" if compiled.rollup_ok else "sessions"
+        sessions = reader.rows(
+            f"SELECT {counted} FROM {mart} AS s WHERE {compiled.session_where}", compiled.params
+        )[0][0]
     return CohortCount(customers, int(sessions), total_customers, int(total_sessions))
 
 

@@ -11,12 +11,13 @@ from analytics.cohort import Cohort
 from analytics.cohort_sql import compile_cohort, warehouse_shape
 from warehouse.reader import WarehouseReader
 
-# (step, predicate over the sessions mart). Each step counts sessions that reached it.
-FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
-    ("Viewed a product or page", "s.hits > 0"),
-    ("Added to cart", "s.cart_adds > 0"),
-    ("Began checkout", "s.checkouts > 0 OR s.purchases > 0"),
-    ("Purchased", "s.purchases > 0"),
+# (step, predicate over the sessions mart, the same count in the daily roll-up). Each step
+# counts the sessions that reached it.
+FUNNEL_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("Viewed a product or page", "s.hits > 0", "viewing_sessions"),
+    ("Added to cart", "s.cart_adds > 0", "cart_sessions"),
+    ("Began checkout", "s.checkouts > 0 OR s.purchases > 0", "checkout_sessions"),
+    ("Purchased", "s.purchases > 0", "purchasing_sessions"),
 )
 
 
@@ -43,15 +44,21 @@ def funnel(reader: WarehouseReader, cohort: Cohort) -> Funnel:
         if not shape.capabilities.get(needed, False):
             return Funnel([], False, f"{needed}: {shape.reasons.get(needed, 'not in the data')}")
     compiled = compile_cohort(cohort, shape)
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE {predicate}) AS step_{i}"
-        for i, (_, predicate) in enumerate(FUNNEL_STEPS)
-    )
-    (values,) = reader.rows(
-        f"SELECT {counts}, count(*) FILTER (WHERE s.checkouts > 0) AS explicit_checkouts "
-        f"FROM sessions AS s WHERE {compiled.session_where}",
-        compiled.params,
-    )
+    if compiled.rollup_ok and shape.has("daily_sessions", "purchasing_sessions"):
+        counts = ", ".join(f"sum({column})" for _, _, column in FUNNEL_STEPS)
+        sql = (
+            f"SELECT {counts}, sum(explicit_checkout_sessions) FROM daily_sessions AS s "
+            f"WHERE {compiled.session_where}"
+        )
+    else:
+        counts = ", ".join(
+            f"count(*) FILTER (WHERE {predicate})" for _, predicate, _ in FUNNEL_STEPS
+        )
+        sql = (
+            f"SELECT {counts}, count(*) FILTER (WHERE s.checkouts > 0) "
+            f"FROM sessions AS s WHERE {compiled.session_where}"
+        )
+    (values,) = reader.rows(sql, compiled.params)
     explicit_checkouts = values[-1]
     # Without begin-checkout events the step would only repeat the purchases: leave it out.
     keep = [i for i in range(len(FUNNEL_STEPS)) if explicit_checkouts or i != 2]
@@ -89,7 +96,8 @@ def distribution(
         sql = (
             "WITH v AS (SELECT s.hits AS x FROM sessions AS s WHERE "
             f"{compiled.session_where} AND s.hits IS NOT NULL), "
-            "cap AS (SELECT greatest(quantile_disc(x, 0.99), 1) AS top FROM v) "
+            # approx_quantile (t-digest) instead of sorting millions of sessions for a cap
+            "cap AS (SELECT greatest(approx_quantile(x, 0.99), 1) AS top FROM v) "
             "SELECT least(x, top) AS bucket, count(*) AS count FROM v, cap "
             "GROUP BY 1 ORDER BY 1"
         )
@@ -115,6 +123,12 @@ def retention_matrix(reader: WarehouseReader, cohort: Cohort) -> pl.DataFrame:
     shape = warehouse_shape(reader)
     if not shape.has_customers:
         return pl.DataFrame()
+    if cohort.is_empty():
+        # Everyone: the build's own mart already holds the matrix.
+        return reader.frame(
+            "SELECT acquisition_month, months_since_acquisition, cohort_size, "
+            "active_customers, retention_rate FROM cohort_retention ORDER BY 1, 2"
+        )
     compiled = compile_cohort(cohort, shape)
     sql = f"""
         WITH members AS (SELECT customer_id, acquisition_month FROM ({compiled.customers_sql})),

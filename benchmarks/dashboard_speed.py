@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dashboard import ids  # noqa: E402
-from dashboard.app import create_app  # noqa: E402
+from dashboard.app import create_app, warm_cache  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
 from tests.support.dash_client import DashClient  # noqa: E402
 
@@ -145,6 +145,9 @@ def _serve(db: Path, state: Path) -> tuple[Any, str]:
     from werkzeug.serving import make_server
 
     app = create_app(Settings(db_path=db, state_path=state))
+    started = time.perf_counter()
+    warm_cache(app).join()  # as `shopsight serve` does at start
+    print(f"  (default views warmed in {time.perf_counter() - started:.1f} s)")
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_port}"

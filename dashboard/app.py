@@ -8,6 +8,8 @@ callbacks), and every page's callbacks are registered on this app object.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +101,28 @@ def create_app(settings: Settings) -> dash.Dash:
     app.layout = shell(settings, modules)
     _register_routes(server)
     return app
+
+
+def warm_cache(app: dash.Dash) -> threading.Thread:
+    """Compute every page's default view in the background, so the first visitors after a
+    start (or a rebuild) find it cached instead of all waiting on cold queries."""
+
+    def run() -> None:
+        started = time.perf_counter()
+        with app.server.test_request_context("/"):
+            for module in page_modules():
+                try:
+                    module.layout()
+                    warm = getattr(module, "warm", None)
+                    if warm is not None:
+                        warm()
+                except Exception:  # warming is best effort; the page shows its own errors
+                    log.exception("warming %s failed", module.__name__)
+        log.info("default views computed in %.1f s", time.perf_counter() - started)
+
+    thread = threading.Thread(target=run, name="shopsight-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Div]:

@@ -27,6 +27,9 @@ class ResultCache:
         self.ttl_seconds = ttl_seconds
         self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
+        # One computation per key at a time: when sixteen users open the same cold view,
+        # one computes and fifteen wait for its result instead of sixteen computing it.
+        self._inflight: dict[Hashable, threading.Lock] = {}
         self.hits = 0
         self.misses = 0
 
@@ -37,21 +40,33 @@ class ResultCache:
         except OSError:
             return compute()  # no warehouse: let the caller's error surface
         key = (build, name, args)
-        now = time.monotonic()
+        found = self._lookup(key)
+        if found is not None:
+            return found[0]  # type: ignore[no-any-return]
+        with self._lock:
+            gate = self._inflight.setdefault(key, threading.Lock())
+        with gate:
+            found = self._lookup(key)  # computed by another thread while we waited
+            if found is not None:
+                return found[0]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self.misses += 1
+                self._entries[key] = (time.monotonic(), value)
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+                self._inflight.pop(key, None)
+        return value
+
+    def _lookup(self, key: Hashable) -> tuple[Any] | None:
         with self._lock:
             found = self._entries.get(key)
-            if found is not None and now - found[0] < self.ttl_seconds:
+            if found is not None and time.monotonic() - found[0] < self.ttl_seconds:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return found[1]  # type: ignore[no-any-return]
-        value = compute()
-        with self._lock:
-            self.misses += 1
-            self._entries[key] = (now, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-        return value
+                return (found[1],)
+        return None
 
     def clear(self) -> None:
         with self._lock:

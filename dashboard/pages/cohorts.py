@@ -542,6 +542,16 @@ FILTER_INPUTS = [
 ]
 
 
+def warm() -> None:
+    """Compute the default cohort's count and charts (called by ``warm_cache``)."""
+    ctx = context()
+    everyone = Cohort()
+    ctx.cached("count", ("",), lambda: count(ctx.reader, everyone))
+    for facet in FACET_CONTROLS:
+        if _distinct(facet):
+            ctx.cached("facet", ("", facet), lambda f=facet: facet_counts(ctx.reader, everyone, f))
+
+
 def register_callbacks(app: dash.Dash) -> None:
     @app.callback(
         Output(ids.COHORT_STORE, "data"),

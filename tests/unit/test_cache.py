@@ -40,3 +40,31 @@ def test_least_recently_used_entries_go_first(tmp_path):
     cache.get("c", (), lambda: 3)  # evicts b
     assert cache.get("a", (), lambda: 0) == 1
     assert cache.get("b", (), lambda: 22) == 22
+
+
+def test_concurrent_misses_compute_once(tmp_path):
+    import threading
+    import time
+
+    (tmp_path / "w.1.duckdb").write_text("one")
+    link = tmp_path / "w.duckdb"
+    os.symlink("w.1.duckdb", link)
+    cache = ResultCache(link)
+    calls = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.2)
+        return 42
+
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get("kpis", ("",), slow)))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [42] * 8
+    assert len(calls) == 1
