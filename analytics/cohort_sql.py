@@ -171,21 +171,27 @@ def compile_cohort(cohort: Cohort, shape: WarehouseShape) -> CompiledCohort:
     if cohort.inactive_days is not None:
         params["inactive_days"] = cohort.inactive_days
         customer_only_clauses.append("c.recency_days >= $inactive_days")
+    # Scores sit beside the customer in customers_scored when `shopsight score` wrote it;
+    # otherwise they come from a join with customer_scores aliased sc.
+    joined = shape.has("customers_scored")
+    sa = "c" if joined else "sc"
     for key in ("churn_tier", "rfm_tier"):
         values = getattr(cohort, key)
         if values:
             params[key] = list(values)
-            customer_only_clauses.append(f"list_contains(${key}, sc.{SCORE_FILTERS[key]})")
+            customer_only_clauses.append(f"list_contains(${key}, {sa}.{SCORE_FILTERS[key]})")
     if cohort.segment:
         params["segment"] = list(cohort.segment)
-        customer_only_clauses.append("list_contains($segment, sc.segment_id::VARCHAR)")
+        customer_only_clauses.append(f"list_contains($segment, {sa}.segment_id::VARCHAR)")
     for key in SCORE_FILTERS:
         if key.startswith(("min_", "max_")) and getattr(cohort, key) is not None:
             params[key] = getattr(cohort, key)
             op = ">=" if key.startswith("min_") else "<="
-            customer_only_clauses.append(f"sc.{SCORE_FILTERS[key]} {op} ${key}")
+            customer_only_clauses.append(f"{sa}.{SCORE_FILTERS[key]} {op} ${key}")
 
-    if shape.has_scores:
+    if joined:
+        select, source = "c.*", "customers_scored AS c"
+    elif shape.has_scores:
         score_cols = sorted(
             shape.columns["customer_scores"] - shape.columns.get("customers", set())
         )

@@ -60,9 +60,9 @@ def context() -> AppContext:
 
 
 def page_modules() -> list[ModuleType]:
-    from dashboard.pages import churn, cohorts, overview, segments, sessions
+    from dashboard.pages import churn, cohorts, models, overview, segments, sessions
 
-    return [overview, cohorts, segments, churn, sessions]
+    return [overview, cohorts, segments, churn, sessions, models]
 
 
 def create_app(settings: Settings) -> dash.Dash:

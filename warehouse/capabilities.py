@@ -20,6 +20,21 @@ if TYPE_CHECKING:
 MIN_CART_COVERAGE = 0.5
 
 
+# What each capability switches on; when it is missing, these say what the product turns off.
+CAPABILITY_EFFECTS: dict[str, str] = {
+    "has_customer_ids": "customer list, repeat purchase, retention, churn, customer "
+    "propensity and revenue models, customer segments",
+    "has_purchases": "conversion rate, revenue, funnel, conversion and revenue models",
+    "has_carts": "cart abandonment and the cart step of the funnel",
+    "has_clock_time": "session duration and hour-of-day views",
+    "has_revenue": "revenue figures, revenue models and value at risk",
+    "has_page_views": "hit rate, bounce rate and the first funnel step",
+    "has_complete_journeys": "conversion, repeat-purchase and retention rates (a sample of "
+    "events breaks journeys)",
+    "is_session_aggregate": "(when present) event-level funnels and prefix scoring",
+}
+
+
 def compute_capabilities(
     con: duckdb.DuckDBPyConnection, sources: list[SourceResult]
 ) -> dict[str, dict[str, Any]]:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from warehouse.build import build_warehouse
+from warehouse.engine import run
 from warehouse.generate import generate_events
 from warehouse.versions import derived_version
 
@@ -58,6 +59,7 @@ def add_fake_scores(db: Path) -> None:
     )
     with derived_version(db, "scores") as con:
         con.execute(FAKE_SCORES_SQL)
+        run(con, "customers_scored")
         con.execute(
             "CREATE TABLE session_scores AS SELECT session_id, customer_id, "
             "0.1 AS conversion_prob, 'scored' AS conversion_status FROM sessions"
