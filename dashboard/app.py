@@ -24,6 +24,7 @@ from dash_bootstrap_templates import load_figure_template
 
 from analytics.appstate import AppState
 from dashboard.cache import ResultCache
+from dashboard.jobs import RebuildJob
 from dashboard.settings import Settings
 from warehouse.errors import ShopSightError
 from warehouse.reader import WarehouseReader
@@ -42,6 +43,7 @@ class AppContext:
     reader: WarehouseReader
     state: AppState
     cache: ResultCache
+    rebuild_job: RebuildJob
 
     def cached(self, name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()``, cached per (build served, name, args)."""
@@ -60,9 +62,9 @@ def context() -> AppContext:
 
 
 def page_modules() -> list[ModuleType]:
-    from dashboard.pages import churn, cohorts, models, overview, segments, sessions
+    from dashboard.pages import admin, churn, cohorts, data, models, overview, segments, sessions
 
-    return [overview, cohorts, segments, churn, sessions, models]
+    return [overview, cohorts, segments, churn, sessions, models, data, admin]
 
 
 def create_app(settings: Settings) -> dash.Dash:
@@ -86,6 +88,7 @@ def create_app(settings: Settings) -> dash.Dash:
         reader=WarehouseReader(settings.db_path, memory_limit=settings.memory_limit),
         state=AppState(settings.resolved_state_path),
         cache=ResultCache(settings.db_path, ttl_seconds=settings.cache_seconds),
+        rebuild_job=RebuildJob(settings.db_path),
     )
     modules = page_modules()
     for order, module in enumerate(modules):

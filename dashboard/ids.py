@@ -59,3 +59,22 @@ FUNNEL = "funnel-graph"
 HITS_HIST = "hits-histogram"
 ABANDON_HIST = "abandonment-histogram"
 RETENTION = "retention-heatmap"
+
+# data
+DATA_LEDGER = "data-ledger"
+DATA_CAPS = "data-capabilities"
+DATA_REJECTS = "data-rejects"
+UPLOAD = "upload"
+UPLOAD_STATUS = "upload-status"
+UPLOAD_DOWNLOAD = "upload-download"
+REBUILD = "rebuild-button"
+REBUILD_PROGRESS = "rebuild-progress"
+REBUILD_STATUS = "rebuild-status"
+
+# admin
+USERS_TABLE = "users-table"
+USER_NAME = "user-name"
+USER_PASSWORD = "user-password"
+USER_ROLE = "user-role"
+USER_ADD = "user-add"
+USER_STATUS = "user-status"

@@ -192,7 +192,8 @@ def _ingest_all(
     for order, (source, sha) in enumerate(hashed, start=1):
         result = SourceResult(
             source_id=sha[:16],
-            path=str(source.path),
+            # Absolute, so a rebuild started elsewhere (the dashboard) finds the same files.
+            path=str(source.path.resolve()),
             format="",
             variant="",
             sha256=sha,

@@ -290,7 +290,9 @@ def detect(path: Path, header: list[str], explicit: str | None = None) -> Detect
             f"{', '.join(sorted(missing))}; found: {', '.join(header)}",
             line=1,
         )
-    expected = "; ".join(f"{s.name}: {', '.join(s.variants[0].required)}" for s in FORMATS.values())
+    expected = "; ".join(
+        f"{s.name}: {', '.join(sorted(s.variants[0].required))}" for s in FORMATS.values()
+    )
     hint = ""
     if len(header) == 1:
         hint = (

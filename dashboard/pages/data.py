@@ -1,0 +1,313 @@
+"""Data: what was loaded (the ingest ledger), what the data can support (capabilities and
+what each missing one turns off), what was rejected and why; upload a file to score it with
+the current models; rebuild and retrain with a progress bar."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import flask
+from dash import Input, Output, State, dcc, html, no_update
+
+from analytics.data_health import capabilities, ledger, rejected_rows, rejection_summary
+from analytics.upload_scoring import MAX_UPLOAD_BYTES, score_upload
+from dashboard import ids
+from dashboard.app import context
+from dashboard.auth import may
+from dashboard.components import page_header
+from dashboard.jobs import RebuildJob
+from warehouse.errors import ShopSightError
+
+PATH = "/data"
+TITLE = "Data"
+RESULT_TTL_SECONDS = 3600
+
+
+def _table(frame: Any, columns: list[str] | None = None) -> dbc.Table:
+    columns = columns or list(frame.columns)
+    return dbc.Table(
+        [
+            html.Thead(html.Tr([html.Th(c.replace("_", " ")) for c in columns])),
+            html.Tbody(
+                [
+                    html.Tr([html.Td(_cell(row[c])) for c in columns])
+                    for row in frame.iter_rows(named=True)
+                ]
+            ),
+        ],
+        size="sm",
+        striped=True,
+        responsive=True,
+        className="small mb-0",
+    )
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return dbc.Badge("yes", color="success") if value else dbc.Badge("no", color="secondary")
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def _upload_card(allowed: bool) -> dbc.Card:
+    if not allowed:
+        body: Any = html.P("Only admins may upload files.", className="text-muted mb-0")
+    else:
+        body = [
+            dcc.Upload(
+                id=ids.UPLOAD,
+                children=html.Div(
+                    ["Drop a file here or ", html.A("choose one", href="#")],
+                    className="py-3",
+                ),
+                className="text-center border border-2 rounded",
+                style={"borderStyle": "dashed"},
+                max_size=MAX_UPLOAD_BYTES,
+                multiple=False,
+            ),
+            dbc.FormText(
+                f"Events, orders or a session table (CSV, Parquet, XLSX, NDJSON; up to "
+                f"{MAX_UPLOAD_BYTES // 1_000_000} MB), or a CSV with one customer_id column to "
+                "look up. The file is validated like `shopsight build`, then scored with the "
+                "current models."
+            ),
+            dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="mt-2"), type="dot"),
+        ]
+    return dbc.Card([dbc.CardHeader("Score a file"), dbc.CardBody(body)], className="h-100")
+
+
+def _rebuild_card(allowed: bool, job: RebuildJob) -> dbc.Card:
+    state = job.snapshot()
+    if not allowed:
+        body: Any = html.P("Only admins may rebuild.", className="text-muted mb-0")
+    else:
+        body = [
+            html.P(
+                "Rebuild the warehouse from the ingested files, retrain and rescore. The "
+                "dashboard keeps serving the current build until the new one is ready.",
+                className="small",
+            ),
+            dbc.Button(
+                "Rebuild and retrain",
+                id=ids.REBUILD,
+                color="primary",
+                disabled=state.status == "running",
+            ),
+            dbc.Progress(
+                id=ids.REBUILD_PROGRESS,
+                value=state.percent,
+                label=f"{state.percent}%" if state.percent else "",
+                className="my-2",
+                striped=state.status == "running",
+                animated=state.status == "running",
+            ),
+            html.Div(_status_text(state), id=ids.REBUILD_STATUS, className="small"),
+            dcc.Interval(id="rebuild-poll", interval=1000, disabled=state.status != "running"),
+        ]
+    return dbc.Card([dbc.CardHeader("Rebuild and retrain"), dbc.CardBody(body)], className="h-100")
+
+
+def _status_text(state: Any) -> Any:
+    if state.status == "idle":
+        return ""
+    if state.status == "running":
+        return [html.Strong(state.step.capitalize()), f" ({state.elapsed:.0f} s): {state.message}"]
+    if state.status == "failed":
+        return html.Span(state.error, className="text-danger")
+    return html.Span(f"Done in {state.elapsed:.0f} s: {state.message}.", className="text-success")
+
+
+def layout(**query: Any) -> html.Div:
+    ctx = context()
+    reader = ctx.reader
+    user = ctx.current_user()
+    caps = capabilities(reader)
+    summary = rejection_summary(reader)
+    rejects = rejected_rows(reader)
+    rows = rejects.to_dicts()
+    reject_body: Any = (
+        [
+            _table(summary),
+            html.H6(f"First {len(rows):,} rejected rows", className="mt-3"),
+            dag.AgGrid(
+                id=ids.DATA_REJECTS,
+                rowData=rows,
+                columnDefs=[
+                    {"field": "file"},
+                    {"field": "line", "width": 90},
+                    {"field": "column_name", "headerName": "column"},
+                    {"field": "reason", "minWidth": 320},
+                    {"field": "raw", "minWidth": 320},
+                ],
+                defaultColDef={"resizable": True, "sortable": True, "filter": True},
+                dashGridOptions={"pagination": True, "paginationPageSize": 20},
+                style={"height": "420px"},
+                className="ag-theme-alpine",
+            ),
+        ]
+        if rows
+        else html.P("No row was rejected: every row read was loaded.", className="mb-0")
+    )
+    return html.Div(
+        [
+            page_header(
+                "Data",
+                "What was loaded, what it can support, and what was rejected, with reasons.",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader("Ingest ledger (rows read = loaded + rejected)"),
+                    dbc.CardBody(_table(ledger(reader)), id=ids.DATA_LEDGER),
+                ],
+                className="mb-3",
+            ),
+            dbc.Card(
+                [
+                    dbc.CardHeader("Capabilities"),
+                    dbc.CardBody(
+                        _table(caps, ["name", "available", "reason", "switches_on"]),
+                        id=ids.DATA_CAPS,
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dbc.Card(
+                [dbc.CardHeader("Rejected rows"), dbc.CardBody(reject_body)], className="mb-3"
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(_upload_card(may(user, "upload")), lg=6, className="mb-3"),
+                    dbc.Col(_rebuild_card(may(user, "rebuild"), _job(ctx)), lg=6, className="mb-3"),
+                ]
+            ),
+            dcc.Download(id=ids.UPLOAD_DOWNLOAD),
+        ]
+    )
+
+
+def _job(ctx: Any) -> RebuildJob:
+    job: RebuildJob = ctx.rebuild_job
+    return job
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    settings = app.server.extensions["shopsight"].settings
+    results = settings.resolved_state_path.parent / "upload-results"
+
+    @app.server.route("/upload-result/<token>")
+    def upload_result(token: str) -> flask.Response:
+        if not may(context().current_user(), "upload"):
+            flask.abort(403)
+        # Tokens are random and single-purpose; only admins can create them.
+        if not token.isalnum() or len(token) > 64:
+            flask.abort(404)
+        folder = results / token
+        files = list(folder.glob("*.csv")) if folder.is_dir() else []
+        if not files:
+            flask.abort(404)
+        return flask.send_file(files[0], as_attachment=True, download_name=files[0].name)
+
+    @app.callback(
+        Output(ids.UPLOAD_STATUS, "children"),
+        Input(ids.UPLOAD, "contents"),
+        State(ids.UPLOAD, "filename"),
+        prevent_initial_call=True,
+    )
+    def upload(contents: str | None, filename: str | None) -> Any:
+        ctx = context()
+        if not may(ctx.current_user(), "upload"):
+            return dbc.Alert("Only admins may upload files.", color="danger")
+        if not contents or not filename:
+            return no_update
+        try:
+            _, encoded = contents.split(",", 1)
+            content = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            return dbc.Alert(f"{filename}: the upload arrived damaged; try again.", color="danger")
+        started = time.perf_counter()
+        try:
+            result = score_upload(ctx.settings.db_path, filename, content)
+        except ShopSightError as exc:
+            return dbc.Alert(
+                [html.Strong("Not scored: "), html.Pre(str(exc), className="mb-0 small")],
+                color="danger",
+                id="upload-error",
+            )
+        token = secrets.token_hex(16)
+        folder = results / token
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(result.path), folder / result.path.name)
+        shutil.rmtree(result.path.parent, ignore_errors=True)
+        _prune(results)
+        return dbc.Alert(
+            [
+                html.Div(
+                    f"Scored {result.rows:,} rows ({result.kind}) in "
+                    f"{time.perf_counter() - started:.1f} s."
+                ),
+                html.Ul([html.Li(n) for n in result.notes], className="small mb-2")
+                if result.notes
+                else None,
+                html.A(
+                    "Download the scored file",
+                    href=f"/upload-result/{token}",
+                    className="btn btn-success btn-sm",
+                    id="upload-download-link",
+                ),
+            ],
+            color="success",
+        )
+
+    @app.callback(
+        Output("rebuild-poll", "disabled"),
+        Output(ids.REBUILD, "disabled"),
+        Output(ids.REBUILD_STATUS, "children", allow_duplicate=True),
+        Input(ids.REBUILD, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def start_rebuild(_: Any) -> tuple[Any, Any, Any]:
+        ctx = context()
+        user = ctx.current_user()
+        if user is None or not may(user, "rebuild"):
+            return True, no_update, html.Span("Only admins may rebuild.", className="text-danger")
+        inputs = [
+            r[0] for r in ctx.reader.rows("SELECT path FROM ingest_ledger ORDER BY file_order")
+        ]
+        started = _job(ctx).start(inputs, user.name)
+        message = "Started." if started else "A rebuild is already running."
+        return False, True, message
+
+    @app.callback(
+        Output(ids.REBUILD_PROGRESS, "value"),
+        Output(ids.REBUILD_PROGRESS, "label"),
+        Output(ids.REBUILD_STATUS, "children"),
+        Output("rebuild-poll", "disabled", allow_duplicate=True),
+        Output(ids.REBUILD, "disabled", allow_duplicate=True),
+        Input("rebuild-poll", "n_intervals"),
+        prevent_initial_call=True,
+    )
+    def poll(_: Any) -> tuple[Any, ...]:
+        ctx = context()
+        if not may(ctx.current_user(), "rebuild"):
+            return no_update, no_update, no_update, True, no_update
+        state = _job(ctx).snapshot()
+        running = state.status == "running"
+        return state.percent, f"{state.percent}%", _status_text(state), not running, running
+
+
+def _prune(folder: Path) -> None:
+    """Scored files are kept an hour, then removed."""
+    now = time.time()
+    for child in folder.glob("*"):
+        if now - child.stat().st_mtime > RESULT_TTL_SECONDS:
+            shutil.rmtree(child, ignore_errors=True)

@@ -1,0 +1,170 @@
+"""Data page: ledger, capabilities, rejected rows; uploads scored or refused; admin rights."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import zipfile
+
+import polars as pl
+import pytest
+
+from analytics.appstate import AppState
+from dashboard import ids
+from dashboard.app import create_app
+from dashboard.settings import Settings
+from tests.conftest import EVENT_LOG_HEADER
+from tests.support.dash_client import DashClient
+from tests.unit.test_marts import EVENTS
+
+
+@pytest.fixture
+def client(scored_db, tmp_path):
+    return DashClient(
+        create_app(Settings(db_path=scored_db, state_path=tmp_path / "state.sqlite3"))
+    )
+
+
+def upload(client: DashClient, filename: str, content: bytes) -> str:
+    encoded = "data:application/octet-stream;base64," + base64.b64encode(content).decode()
+    status, body = client.call(
+        ids.UPLOAD_STATUS + ".children",
+        {ids.UPLOAD + ".contents": encoded},
+        state={ids.UPLOAD + ".filename": filename},
+    )
+    assert status == 200
+    return json.dumps(body)
+
+
+def test_data_page_shows_ledger_capabilities_and_what_they_switch_on(client):
+    content = client.render("/data")
+    assert "rows read = loaded + rejected" in content
+    assert "has_carts" in content and "cart abandonment and the cart step" in content
+    assert "No row was rejected" in content
+
+
+def test_a_customer_id_list_is_looked_up_and_downloads(client, scored_db):
+    body = upload(client, "ids.csv", b"customer_id\n512000001\n512000002\nnobody\n")
+    assert "Scored 3 rows (customers)" in body
+    assert "1 id(s) not found" in body
+    link = re.search(r"/upload-result/([0-9a-f]+)", body).group(0)
+    response = client.http.get(link)
+    assert response.status_code == 200
+    scored = pl.read_csv(io.BytesIO(response.data), infer_schema_length=0)
+    assert scored["customer_id"].to_list() == ["512000001", "512000002", "nobody"]
+    assert "churn_prob" in scored.columns
+    response.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("wrong.csv", b"foo,bar\n1,2\n", "unknown header: found columns foo, bar"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text CSV file"),
+        ("tool.exe", b"MZ\x90\x00", "unsupported file type"),
+        ("empty.csv", b"", "the file is empty"),
+        (
+            "cut.csv",
+            (EVENT_LOG_HEADER + "\n" + EVENTS[0] + "\n2024-03-01 10:0").encode(),
+            "models",  # loads one row and rejects the cut line: scored or says no models
+        ),
+    ],
+)
+def test_bad_uploads_get_a_clear_message_and_the_app_keeps_serving(client, name, content, message):
+    body = upload(client, name, content)
+    assert message in body
+    assert client.http.get("/healthz").json["ok"]
+
+
+def test_an_oversized_upload_is_refused(client, monkeypatch):
+    import analytics.upload_scoring as upload_scoring
+
+    monkeypatch.setattr(upload_scoring, "MAX_UPLOAD_BYTES", 100)
+    body = upload(client, "big.csv", b"customer_id\n" + b"1\n" * 100)
+    assert "over the 0 MB upload limit" in body or "upload limit" in body
+
+
+def test_a_zip_renamed_to_csv_is_refused(client):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("events.csv", "a,b\n1,2\n")
+    body = upload(client, "events.csv", buffer.getvalue())
+    assert "not a text CSV file" in body
+
+
+def test_viewers_cannot_upload_or_rebuild_even_by_posting_directly(scored_db, tmp_path):
+    state = tmp_path / "state.sqlite3"
+    AppState(state).add_user("vera", "viewer-pass-1", "viewer")
+    client = DashClient(create_app(Settings(db_path=scored_db, state_path=state, demo_mode=False)))
+    page = client.http.get("/login").data.decode()
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    client.http.post(
+        "/login", data={"username": "vera", "password": "viewer-pass-1", "csrf": token}
+    )
+    assert "Only admins may upload" in client.render("/data")
+    body = upload(client, "ids.csv", b"customer_id\n1\n")
+    assert "Only admins may upload files." in body
+    status, body = client.call(ids.REBUILD_STATUS + ".children", {ids.REBUILD + ".n_clicks": 1})
+    assert status == 200 and "Only admins may rebuild" in json.dumps(body)
+    assert client.app.server.extensions["shopsight"].rebuild_job.snapshot().status == "idle"
+    assert "Admins only" in client.render("/admin")
+
+
+def test_admin_adds_a_user_and_changes_a_role(client):
+    status, body = client.call(
+        ids.USER_STATUS + ".children",
+        {ids.USER_ADD + ".n_clicks": 1},
+        state={
+            ids.USER_NAME + ".value": "nina",
+            ids.USER_PASSWORD + ".value": "long-enough-1",
+            ids.USER_ROLE + ".value": "analyst",
+        },
+    )
+    assert "Added nina as analyst" in json.dumps(body)
+    state = client.app.server.extensions["shopsight"].state
+    assert state.verify("nina", "long-enough-1").role == "analyst"
+    status, body = client.call(
+        ids.USER_STATUS + ".children",
+        {ids.USER_ADD + ".n_clicks": 2},
+        state={
+            ids.USER_NAME + ".value": "nina",
+            ids.USER_PASSWORD + ".value": "",
+            ids.USER_ROLE + ".value": "viewer",
+        },
+    )
+    assert "nina is now viewer" in json.dumps(body)
+    assert state.get_user("nina").role == "viewer"
+
+
+def test_rebuild_and_retrain_from_the_page_swaps_in_a_new_build(tmp_path):
+    import time
+
+    from tests.support.warehouses import generated_warehouse
+    from warehouse.reader import WarehouseReader
+
+    db = generated_warehouse(tmp_path / "w", customers=150, days=45)
+    before = WarehouseReader(db).build_id()
+    client = DashClient(create_app(Settings(db_path=db, state_path=tmp_path / "state.sqlite3")))
+    status, body = client.call(ids.REBUILD_STATUS + ".children", {ids.REBUILD + ".n_clicks": 1})
+    assert status == 200 and "Started." in json.dumps(body)
+    job = client.app.server.extensions["shopsight"].rebuild_job
+    served, percents = 0, []
+    deadline = time.monotonic() + 600
+    while job.snapshot().status == "running" and time.monotonic() < deadline:
+        status, body = client.call(ids.REBUILD_PROGRESS + ".value", {"rebuild-poll.n_intervals": 1})
+        assert status == 200
+        percents.append(body["response"][ids.REBUILD_PROGRESS]["value"])
+        # The dashboard keeps answering while the rebuild runs.
+        assert client.http.get("/healthz").json["ok"]
+        served += 1
+        time.sleep(0.5)
+    state = job.snapshot()
+    assert state.status == "done", state.error
+    assert percents == sorted(percents) and percents[-1] >= 40
+    reader = WarehouseReader(db)
+    assert reader.build_id() != before
+    tables = {r[0] for r in reader.rows("SELECT table_name FROM information_schema.tables")}
+    assert {"model_runs", "customer_scores", "session_scores"} <= tables
+    assert served > 0
