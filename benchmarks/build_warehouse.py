@@ -17,16 +17,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import _measure  # noqa: E402
 
 CHILD = r"""
 import json, sys, time, resource
@@ -67,17 +69,8 @@ print(json.dumps(result))
 """
 
 
-def run_child(kind: str, args: dict[str, object]) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, kind, json.dumps(args)],
-        cwd=ROOT,
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"{kind} run failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def run_child(kind: str, args: dict[str, Any]) -> dict[str, Any]:
+    return _measure.run_child(CHILD, kind, args)
 
 
 def main() -> None:

@@ -235,6 +235,7 @@ def rebuild_under_clicks(db: Path, state: Path, users: int = 4) -> None:
     def user(n: int) -> None:
         requests_since_swap = 0
         while not done.is_set():
+            asked_after_swap = swapped.is_set()  # only requests sent after the swap count
             try:
                 with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
                     build = json.loads(response.read())["build_id"]
@@ -243,7 +244,7 @@ def rebuild_under_clicks(db: Path, state: Path, users: int = 4) -> None:
             except Exception:
                 results[n]["failed"] += 1
                 continue
-            if swapped.is_set():
+            if asked_after_swap:
                 requests_since_swap += 1
                 if build == new_build[0] and results[n]["after_swap"] is None:
                     results[n]["after_swap"] = requests_since_swap

@@ -134,6 +134,7 @@ def bench_predict(db: Path) -> None:
 
     directory = default_dir(db)
     con = duckdb.connect(str(db), read_only=True)
+    con.execute("SET enable_progress_bar = false")
     try:
         feat.prepare_session_prefixes(con)
         table = feat.session_features(con, has_clock_time=True)
@@ -146,9 +147,12 @@ def bench_predict(db: Path) -> None:
         predictor = Predictor.load(directory, task)
         x = feat.matrix(frame, predictor.names)
         predictor.predict(x[:1000])
-        t0 = time.perf_counter()
-        predictor.predict(x)
-        seconds = time.perf_counter() - t0
+        # Best of three: the machine is shared, and one slow run says more about a neighbour.
+        seconds = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            predictor.predict(x)
+            seconds = min(seconds, time.perf_counter() - t0)
         t0 = time.perf_counter()
         contrib_rows = min(x.shape[0], 200_000)
         predictor.reasons(x[:contrib_rows], task)
