@@ -19,6 +19,9 @@ PAGES = {
     "segments": "/segments",
     "churn": "/churn",
     "sessions": "/sessions",
+    "models": "/models",
+    "data": "/data",
+    "admin": "/admin",
 }
 
 
