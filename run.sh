@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 VENV="${SHOPSIGHT_VENV:-.venv}"
+# OpenMP threads that spin while waiting starve each other on a 2-core machine (a 10 s model
+# fit took 467 s next to another busy process); passive waiting costs nothing when idle.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 PY="${PYTHON:-python3}"
 
 say() { printf '\n==> %s\n' "$*" >&2; }

@@ -62,9 +62,19 @@ def context() -> AppContext:
 
 
 def page_modules() -> list[ModuleType]:
-    from dashboard.pages import admin, churn, cohorts, data, models, overview, segments, sessions
+    from dashboard.pages import (
+        admin,
+        churn,
+        cohorts,
+        data,
+        models,
+        overview,
+        segments,
+        sessions,
+        whatif,
+    )
 
-    return [overview, cohorts, segments, churn, sessions, models, data, admin]
+    return [overview, cohorts, segments, churn, sessions, models, whatif, data, admin]
 
 
 def create_app(settings: Settings) -> dash.Dash:

@@ -78,3 +78,20 @@ USER_PASSWORD = "user-password"
 USER_ROLE = "user-role"
 USER_ADD = "user-add"
 USER_STATUS = "user-status"
+
+# what-if
+WI_PROFILE = "whatif-profile"
+WI_NAV = "whatif-nav"
+WI_CARDS = "whatif-cards"
+WI_REASONS = "whatif-reasons"
+WI_CHANGES = "whatif-changes"
+WI_TARGET = "whatif-curve-target"
+WI_RESET = "whatif-reset"
+WI_SLIDER = "whatif-slider"  # pattern id {"type": WI_SLIDER, "feature": name}
+WI_CURVE = "whatif-curve"  # pattern id {"type": WI_CURVE, "feature": name}
+WI_CUSTOMER = "whatif-customer"
+WI_CUSTOMER_GO = "whatif-customer-go"
+WI_SEGMENT = "whatif-segment"
+WI_SESSION = "whatif-session"
+WI_SESSION_GO = "whatif-session-go"
+WI_PICK_MESSAGE = "whatif-pick-message"

@@ -20,6 +20,7 @@ PAGES = {
     "churn": "/churn",
     "sessions": "/sessions",
     "models": "/models",
+    "what-if": "/what-if",
     "data": "/data",
     "admin": "/admin",
 }

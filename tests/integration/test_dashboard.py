@@ -15,7 +15,17 @@ from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
 from warehouse.reader import WarehouseReader
 
-PAGES = ["/", "/cohorts", "/segments", "/churn", "/sessions"]
+PAGES = [
+    "/",
+    "/cohorts",
+    "/segments",
+    "/churn",
+    "/sessions",
+    "/models",
+    "/what-if",
+    "/data",
+    "/admin",
+]
 
 
 def make_client(db: Path, tmp_path: Path, **settings: object) -> DashClient:

@@ -17,7 +17,17 @@ DATASETS = {
     "retail": ("online_retail/online_retail.parquet", "no add-to-cart events"),
     "ga4": ("ga4_sample/ga4_events_sampled.snappy.parquet", "look sampled"),
 }
-PAGES = ["/", "/cohorts", "/segments", "/churn", "/sessions", "/models", "/data", "/admin"]
+PAGES = [
+    "/",
+    "/cohorts",
+    "/segments",
+    "/churn",
+    "/sessions",
+    "/models",
+    "/what-if",
+    "/data",
+    "/admin",
+]
 
 
 @pytest.mark.parametrize("name", list(DATASETS))

@@ -1,0 +1,530 @@
+"""What-if: the engine against the batch features and scores of a really trained warehouse,
+and the page's callbacks through Flask's test client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+from threadpoolctl import threadpool_limits
+
+from analytics.whatif import CUSTOMER_LEVERS, ProfileError, WhatIf
+from dashboard import ids
+from dashboard.app import create_app
+from dashboard.settings import Settings
+from models import features as feat
+from models.score import Predictor, score_models
+from models.train import TrainOptions, train_models
+from tests.support.dash_client import DashClient
+from tests.support.warehouses import generated_warehouse
+from warehouse.reader import WarehouseReader
+
+#: A horizon short enough for every customer model on 90 days of data (3 horizons needed).
+HORIZON_DAYS = 20
+
+
+def trained_warehouse(root: Path, customers: int = 400, days: int = 90) -> Path:
+    """Generate, build, train (fast candidates) and score a small warehouse."""
+    db = generated_warehouse(root, customers=customers, days=days)
+    # XGBoost's OpenMP threads and another process's tests fighting over two cores made
+    # this fit take minutes instead of seconds; one thread keeps it near 10 s.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        train_models(db, TrainOptions(fast=True, horizon_days=HORIZON_DAYS))
+        score_models(db, None)
+    return db
+
+
+@pytest.fixture(scope="session")
+def trained_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return trained_warehouse(tmp_path_factory.mktemp("whatif"))
+
+
+@pytest.fixture(scope="session")
+def reader(trained_db: Path) -> WarehouseReader:
+    return WarehouseReader(trained_db)
+
+
+@pytest.fixture(scope="session")
+def engine(reader: WarehouseReader) -> WhatIf:
+    return WhatIf.load(reader)
+
+
+def query(db: Path, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(sql, params=params).pl() if params else con.sql(sql).pl()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def batch_features(trained_db: Path, engine: WhatIf) -> pl.DataFrame:
+    """Every customer's features as ``shopsight score`` computes them."""
+    con = duckdb.connect(str(trained_db), read_only=True)
+    try:
+        assert engine.anchor == feat.data_window(con).anchor
+        return feat.customer_features(con, engine.anchor, engine.horizon_days)
+    finally:
+        con.close()
+
+
+def sample_customers(db: Path) -> list[str]:
+    """A buyer, a non-buyer, the highest value at risk and two others."""
+    rows = query(
+        db,
+        "(SELECT customer_id FROM customers WHERE orders > 1 ORDER BY customer_id LIMIT 1) "
+        "UNION ALL (SELECT customer_id FROM customers WHERE orders = 0 "
+        "ORDER BY customer_id LIMIT 1) "
+        "UNION ALL (SELECT customer_id FROM customer_scores "
+        "ORDER BY value_at_risk DESC NULLS LAST LIMIT 1) "
+        "UNION ALL (SELECT customer_id FROM customers ORDER BY hash(customer_id) LIMIT 2)",
+    )
+    return rows["customer_id"].to_list()
+
+
+# ---------------------------------------------------------------------- the engine
+
+
+def test_the_test_warehouse_has_every_model_it_needs(engine):
+    assert engine.entities == ("customer", "session")
+    assert {"customer_purchase", "customer_revenue", "customer_churn"} <= set(engine.predictors)
+    assert engine.horizon_days == HORIZON_DAYS
+
+
+def test_one_customer_profile_equals_the_batch_feature_row(
+    trained_db, reader, engine, batch_features
+):
+    for customer in sample_customers(trained_db):
+        profile = engine.customer_profile(reader, customer)
+        row = batch_features.filter(pl.col("customer_id") == customer).row(0, named=True)
+        assert set(profile.values) == set(engine.feature_names("customer"))
+        for name, value in profile.values.items():
+            assert value == pytest.approx(float(row[name]), rel=1e-12, abs=1e-12), name
+        assert profile.as_of == engine.anchor
+
+
+def test_unchanged_profile_predicts_the_stored_scores(trained_db, reader, engine):
+    scores = query(trained_db, "SELECT * FROM customer_scores")
+    for customer in sample_customers(trained_db):
+        stored = scores.filter(pl.col("customer_id") == customer).row(0, named=True)
+        prediction = engine.predict(engine.customer_profile(reader, customer))
+        # Same model, same feature row: the same number up to float rounding.
+        for name in ("purchase_prob", "predicted_revenue", "churn_prob", "value_at_risk"):
+            assert prediction.value(name) == pytest.approx(stored[name], rel=1e-9, abs=1e-12)
+        assert prediction.churn_tier == stored["churn_tier"]
+        for name, column in (
+            ("purchase_prob", "purchase_model_version"),
+            ("predicted_revenue", "revenue_model_version"),
+            ("churn_prob", "churn_model_version"),
+        ):
+            assert prediction.estimates[name].model_version == stored[column]
+
+
+def test_reasons_are_the_stored_reasons_for_the_unchanged_profile(trained_db, reader, engine):
+    scores = query(trained_db, "SELECT * FROM customer_scores")
+    prefixes = {
+        "customer_purchase": "purchase",
+        "customer_revenue": "revenue",
+        "customer_churn": "churn",
+    }
+    for customer in sample_customers(trained_db):
+        stored = scores.filter(pl.col("customer_id") == customer).row(0, named=True)
+        for reasons in engine.reasons(engine.customer_profile(reader, customer)):
+            prefix = prefixes[reasons.task]
+            assert reasons.texts == [stored[f"{prefix}_reason_{i}"] for i in (1, 2, 3)]
+
+
+def test_reasons_follow_the_edited_values(reader, engine):
+    profile = engine.default_profile(reader)
+    predictor = engine.predictors["customer_churn"]
+    edited = profile.with_values({"cart_adds": 7.0, "sessions_last_period": 9.0})
+    x = feat.matrix(pl.DataFrame([edited.values]), predictor.names)
+    batch = [s[0] for s in predictor.reasons(x, "customer_churn")]
+    churn = next(r for r in engine.reasons(edited) if r.task == "customer_churn")
+    assert churn.texts == batch
+
+
+def test_session_profile_and_prediction_equal_the_batch(trained_db, reader, engine):
+    scores = query(
+        trained_db,
+        "SELECT session_id, conversion_prob, predicted_order_value FROM session_scores "
+        "ORDER BY hash(session_id) LIMIT 4",
+    )
+    con = duckdb.connect(str(trained_db), read_only=True)
+    try:
+        feat.prepare_session_prefixes(con)
+        batch = feat.session_features(con, has_clock_time=True)
+    finally:
+        con.close()
+    for stored in scores.iter_rows(named=True):
+        profile = engine.session_profile(reader, stored["session_id"])
+        row = batch.filter(pl.col("session_id") == stored["session_id"])
+        for name, value in profile.values.items():
+            expected = float(row[name][0]) if row.height else 0.0
+            assert value == pytest.approx(expected, rel=1e-12), name
+        prediction = engine.predict(profile)
+        assert prediction.value("conversion_prob") == pytest.approx(
+            stored["conversion_prob"], rel=1e-9
+        )
+        assert prediction.value("predicted_order_value") == pytest.approx(
+            stored["predicted_order_value"], rel=1e-9
+        )
+
+
+def test_segment_profile_is_the_median_of_its_members(trained_db, reader, engine, batch_features):
+    members = query(trained_db, "SELECT customer_id, segment_id FROM customer_scores")
+    segments = engine.segments(reader)
+    assert segments
+    for segment_id, _, count in segments:
+        profile = engine.segment_profile(reader, segment_id)
+        rows = batch_features.join(
+            members.filter(pl.col("segment_id") == segment_id), on="customer_id"
+        )
+        assert rows.height == count == profile.members
+        for name, value in profile.values.items():
+            assert value == pytest.approx(rows[name].median(), rel=1e-12), name
+
+
+def test_sensitivity_sweeps_one_lever_and_holds_the_others(reader, engine):
+    profile = engine.default_profile(reader)
+    lever = next(lv for lv in engine.levers(profile) if lv.feature == "cart_adds")
+    for points in (21, 5):
+        curve = engine.sensitivity(profile, "cart_adds", points=points)
+        assert len(curve.xs) == points
+        assert curve.xs[0] == lever.low and curve.xs[-1] == pytest.approx(lever.high)
+        assert curve.current == profile.values["cart_adds"]
+        for name, ys in curve.outputs.items():
+            assert len(ys) == points, name
+    # Each point is the prediction of the profile with only that lever changed.
+    for x, churn, revenue in zip(
+        curve.xs, curve.outputs["churn_prob"], curve.outputs["predicted_revenue"], strict=True
+    ):
+        one = engine.predict(profile.with_values({"cart_adds": x}))
+        assert churn == pytest.approx(one.value("churn_prob"), rel=1e-12)
+        assert revenue == pytest.approx(one.value("predicted_revenue"), rel=1e-12)
+    # The batch used by the page gives the same curves.
+    _, curves = engine.evaluate(profile, points=5)
+    same = next(c for c in curves if c.feature == "cart_adds")
+    assert same.outputs["churn_prob"] == pytest.approx(curve.outputs["churn_prob"], rel=1e-12)
+
+
+def test_levers_are_the_allow_list_ranged_by_the_data(reader, engine, batch_features):
+    profile = engine.default_profile(reader)
+    levers = engine.levers(profile)
+    allowed = {spec.feature for spec in CUSTOMER_LEVERS}
+    features = {lv.feature for lv in levers}
+    assert features <= allowed
+    assert not features & {
+        "recency_days",
+        "tenure_days",
+        "days_since_last_order",
+        "orders",
+        "revenue",
+        "sessions",
+        "mean_days_between_sessions",
+    }
+    assert {"sessions_last_period", "cart_adds", "abandoned_carts"} <= features
+    for lever in levers:
+        assert lever.low == 0.0
+        assert lever.high >= profile.values[lever.feature]
+        p99 = batch_features[lever.feature].quantile(0.99, interpolation="higher")
+        assert lever.high >= p99 * 0.5  # from a sample of the data, not made up
+        assert lever.step > 0 and (lever.step == 1.0 or not lever.integer)
+    held = " ".join(engine.held(profile))
+    assert "last seen" in held and "a customer for" in held
+
+
+def test_missing_model_is_unavailable_with_its_reason(reader, engine):
+    partial = WhatIf(
+        {t: p for t, p in engine.predictors.items() if t != "customer_revenue"},
+        {"customer_revenue": "training data: too few buyers"},
+        anchor=engine.anchor,
+        horizon_days=engine.horizon_days,
+        ranges=engine.ranges,
+        has_clock_time=engine.has_clock_time,
+        is_aggregate=engine.is_aggregate,
+        directory=engine.directory,
+    )
+    prediction = partial.predict(engine.default_profile(reader))
+    assert prediction.value("churn_prob") is not None
+    revenue = prediction.estimates["predicted_revenue"]
+    assert not revenue.available
+    assert revenue.describe() == "unavailable: training data: too few buyers"
+    assert "needs the customer_churn and customer_revenue" in (
+        prediction.estimates["value_at_risk"].describe()
+    )
+
+
+def test_unknown_or_malformed_profiles_raise_a_message(reader, engine):
+    for call, arg, message in (
+        (engine.customer_profile, "no-such-customer", "no customer 'no-such-customer'"),
+        (engine.customer_profile, "", "enter a customer id"),
+        (engine.customer_profile, "x" * 500, "is not a customer id"),
+        (engine.session_profile, "nope", "no session 'nope'"),
+        (engine.segment_profile, "abc", "is not a segment id"),
+        (engine.segment_profile, 99, "no segment 99"),
+    ):
+        with pytest.raises(ProfileError, match=message):
+            call(reader, arg)
+
+
+def test_predictor_what_if_agrees_with_the_engine(reader, engine):
+    profile = engine.default_profile(reader).with_values({"orders_last_period": 2.0})
+    direct = Predictor.what_if(engine.predictors["customer_purchase"], profile.values)
+    assert engine.predict(profile).value("purchase_prob") == pytest.approx(direct, rel=1e-12)
+
+
+# ---------------------------------------------------------------------- the page
+
+
+def make_client(db: Path, tmp_path: Path, **settings: object) -> DashClient:
+    app = create_app(Settings(db_path=db, state_path=tmp_path / "state.sqlite3", **settings))
+    return DashClient(app)
+
+
+def update_payload(
+    client: DashClient,
+    profile: Any,
+    values: dict[str, Any],
+    target: Any = "churn_prob",
+    triggered: str | None = None,
+) -> dict[str, Any]:
+    """The POST a browser sends when a what-if slider moves (pattern-matching ids)."""
+    dep = client.callback(ids.WI_CARDS + ".children")
+    slider = [
+        {"id": {"type": ids.WI_SLIDER, "feature": f}, "property": "value", "value": v}
+        for f, v in values.items()
+    ]
+    curves = [{"id": {"type": ids.WI_CURVE, "feature": f}, "property": "figure"} for f in values]
+    changed = triggered or json.dumps(
+        {"feature": next(iter(values)), "type": ids.WI_SLIDER}, separators=(",", ":")
+    )
+    return {
+        "output": dep["output"],
+        "outputs": [
+            {"id": ids.WI_CARDS, "property": "children"},
+            {"id": ids.WI_REASONS, "property": "children"},
+            curves,
+            {"id": ids.WI_CHANGES, "property": "children"},
+        ],
+        "inputs": [slider, {"id": ids.WI_TARGET, "property": "value", "value": target}],
+        "state": [{"id": ids.WI_PROFILE, "property": "data", "value": profile}],
+        "changedPropIds": [f"{changed}.value"],
+    }
+
+
+def curve_outputs(response: dict[str, Any]) -> dict[str, Any]:
+    """The curve figures (or patches) of a callback response, by lever feature."""
+    found = {}
+    for key, value in response.items():
+        if key.startswith("{"):
+            component = json.loads(key)
+            if component.get("type") == ids.WI_CURVE:
+                found[component["feature"]] = value["figure"]
+    return found
+
+
+def post(client: DashClient, payload: dict[str, Any]) -> tuple[int, Any]:
+    response = client.http.post("/_dash-update-component", json=payload)
+    return response.status_code, response.get_json(silent=True)
+
+
+@pytest.fixture(scope="module")
+def client(trained_db, tmp_path_factory):
+    """One app for the read-only page tests (each app loads its own models)."""
+    return make_client(trained_db, tmp_path_factory.mktemp("whatif-app"))
+
+
+def test_page_renders_the_customer_from_the_url(client, reader, engine):
+    customer = engine.default_profile(reader).key
+    assert client.http.get(f"/what-if?customer={customer}").status_code == 200
+    content = client.render("/what-if", f"?customer={customer}")
+    assert f"Customer {customer}" in content
+    assert "Unexpected error" not in content and "cannot be shown" not in content
+    for lever in engine.levers(engine.customer_profile(reader, customer)):
+        assert lever.label in content
+    prediction = engine.predict(engine.customer_profile(reader, customer))
+    assert f"{prediction.value('churn_prob'):.1%}" in content
+
+
+def test_page_starts_from_a_segment_and_from_a_session(client, trained_db):
+    content = client.render("/what-if", "?segment=0")
+    assert "Typical member of" in content
+    session = query(trained_db, "SELECT min(session_id) AS s FROM sessions")["s"][0]
+    content = client.render("/what-if", f"?session={session}")
+    assert f"Session {session}" in content and "Conversion chance" in content
+
+
+def test_a_slider_move_updates_cards_reasons_and_curves(client, reader, engine):
+    start = engine.default_profile(reader)
+    levers = {lv.feature: lv for lv in engine.levers(start)}
+    values = {f: start.values[f] for f in levers}
+    values["sessions_last_period"] = levers["sessions_last_period"].high
+    status, body = post(
+        client, update_payload(client, {"kind": "customer", "key": start.key}, values)
+    )
+    assert status == 200
+    response = body["response"]
+    expected = engine.predict(
+        start.with_values({"sessions_last_period": values["sessions_last_period"]})
+    )
+    cards = json.dumps(response[ids.WI_CARDS]["children"])
+    assert f"{expected.value('churn_prob'):.1%}" in cards
+    assert f"{expected.value('purchase_prob'):.1%}" in cards
+    assert "Visits in the last 20 days" in json.dumps(response[ids.WI_CHANGES]["children"])
+    assert "raised" in json.dumps(response[ids.WI_REASONS]["children"]) or "lowered" in (
+        json.dumps(response[ids.WI_REASONS]["children"])
+    )
+    # Curves come back as patches: new heights for the line, the marker moved.
+    patches = curve_outputs(response)
+    assert set(patches) == set(levers)
+    moved = engine.sensitivity(
+        start.with_values({"sessions_last_period": values["sessions_last_period"]}), "cart_adds"
+    )
+    operations = {
+        tuple(op["location"]): op["params"]["value"] for op in patches["cart_adds"]["operations"]
+    }
+    assert operations[("data", 0, "y")] == pytest.approx(moved.outputs["churn_prob"], rel=1e-12)
+    assert operations[("data", 1, "x")] == [start.values["cart_adds"]]
+    assert operations[("data", 1, "y")] == [pytest.approx(expected.value("churn_prob"))]
+
+
+def test_changing_the_curve_output_sends_whole_figures(client, reader, engine):
+    start = engine.default_profile(reader)
+    values = {lv.feature: start.values[lv.feature] for lv in engine.levers(start)}
+    payload = update_payload(
+        client,
+        {"kind": "customer", "key": start.key},
+        values,
+        target="predicted_revenue",
+        triggered=ids.WI_TARGET,
+    )
+    status, body = post(client, payload)
+    assert status == 200
+    figures = list(curve_outputs(body["response"]).values())
+    assert figures and all("data" in f and "layout" in f for f in figures)
+    assert figures[0]["layout"]["yaxis"].get("tickformat") is None  # money, not a share
+
+
+def test_bad_slider_values_and_a_forged_profile_do_not_500(client, reader, engine):
+    start = engine.default_profile(reader)
+    values: dict[str, Any] = {lv.feature: "DROP TABLE" for lv in engine.levers(start)}
+    status, body = post(
+        client, update_payload(client, {"kind": "customer", "key": start.key}, values)
+    )
+    assert status == 200  # non-numbers ignored: the starting profile's predictions
+    expected = engine.predict(start)
+    assert f"{expected.value('churn_prob'):.1%}" in json.dumps(body)
+    status, _ = post(
+        client,
+        update_payload(
+            client,
+            {"kind": "customer", "key": start.key},
+            {"cart_adds": 1},
+            target={"not": "a name"},
+        ),
+    )
+    assert status == 200
+    for forged in ({"kind": "admin", "key": "1"}, {"kind": "customer", "key": 5}, "x"):
+        status, _ = post(client, update_payload(client, forged, {"cart_adds": 1}))
+        assert status in (200, 204)
+    status, body = post(
+        client, update_payload(client, {"kind": "customer", "key": "ghost"}, {"cart_adds": 1})
+    )
+    assert status == 200 and "no customer 'ghost'" in json.dumps(body)
+
+
+def test_an_unknown_customer_gets_a_message_not_a_500(client):
+    assert client.http.get("/what-if?customer=ghost").status_code == 200
+    content = client.render("/what-if", "?customer=ghost")
+    assert "no customer 'ghost' in this warehouse" in content
+    assert "Unexpected error" not in content
+    status, body = client.call(
+        ids.WI_NAV + ".href",
+        {ids.WI_CUSTOMER_GO + ".n_clicks": 1},
+        state={ids.WI_CUSTOMER + ".value": "ghost"},
+        triggered=ids.WI_CUSTOMER_GO + ".n_clicks",
+    )
+    assert status == 200
+    assert "no customer 'ghost'" in json.dumps(body)
+    assert ids.WI_NAV not in body["response"]
+
+
+def test_picking_a_customer_moves_the_url(client, reader, engine):
+    customer = engine.default_profile(reader).key
+    status, body = client.call(
+        ids.WI_NAV + ".href",
+        {ids.WI_CUSTOMER + ".n_submit": 1},
+        state={ids.WI_CUSTOMER + ".value": f"  {customer} "},
+        triggered=ids.WI_CUSTOMER + ".n_submit",
+    )
+    assert status == 200
+    assert body["response"][ids.WI_NAV]["href"] == f"/what-if?customer={customer}"
+    status, body = client.call(
+        ids.WI_NAV + ".href", {ids.WI_SEGMENT + ".value": "1"}, triggered=ids.WI_SEGMENT + ".value"
+    )
+    assert body["response"][ids.WI_NAV]["href"] == "/what-if?segment=1"
+
+
+def test_reset_returns_every_slider_to_the_start(client, reader, engine):
+    start = engine.default_profile(reader)
+    features = [lv.feature for lv in engine.levers(start)]
+    dep = client.callback('"type":"' + ids.WI_SLIDER + '"}.value')
+    outputs = [{"id": {"type": ids.WI_SLIDER, "feature": f}, "property": "value"} for f in features]
+    response = client.http.post(
+        "/_dash-update-component",
+        json={
+            "output": dep["output"],
+            "outputs": outputs,
+            "inputs": [{"id": ids.WI_RESET, "property": "n_clicks", "value": 1}],
+            "state": [
+                {
+                    "id": ids.WI_PROFILE,
+                    "property": "data",
+                    "value": {"kind": "customer", "key": start.key},
+                }
+            ],
+            "changedPropIds": [ids.WI_RESET + ".n_clicks"],
+        },
+    )
+    assert response.status_code == 200
+    values = [v["value"] for k, v in response.get_json()["response"].items()]
+    assert values == [start.values[f] for f in features]
+
+
+def test_a_viewer_can_use_what_if(trained_db, tmp_path, reader, engine):
+    from analytics.appstate import AppState
+    from tests.integration.test_access import sign_in
+
+    state = tmp_path / "state.sqlite3"
+    AppState(state).add_user("vera", "viewer-pass-1", "viewer")
+    client = DashClient(create_app(Settings(db_path=trained_db, state_path=state, demo_mode=False)))
+    start = engine.default_profile(reader)
+    payload = update_payload(client, {"kind": "customer", "key": start.key}, {"cart_adds": 3})
+    assert post(client, payload)[0] == 401  # signed out: refused
+    sign_in(client, "vera", "viewer-pass-1")
+    assert client.http.get("/what-if").status_code == 200
+    status, body = post(client, payload)
+    assert status == 200 and ids.WI_CARDS in body["response"]
+
+
+def test_no_models_trained_shows_what_to_run(tmp_path):
+    db = generated_warehouse(tmp_path / "plain", customers=60, days=30)
+    content = make_client(db, tmp_path).render("/what-if")
+    assert "No models trained yet" in content and "shopsight train" in content
+    assert "Unexpected error" not in content
+
+
+def test_the_default_view_names_its_profile(client, reader, engine):
+    content = client.render("/what-if")
+    default = engine.default_profile(reader)
+    assert f"Customer {default.key}" in content
+    stored = query(
+        client.app.server.extensions["shopsight"].settings.db_path,
+        "SELECT customer_id FROM customer_scores ORDER BY value_at_risk DESC NULLS LAST LIMIT 1",
+    )
+    assert stored["customer_id"][0] == default.key
