@@ -71,6 +71,6 @@ def test_info_on_a_missing_warehouse_is_a_clear_error(tmp_path, capsys):
 
 def test_demo_runs_end_to_end(tmp_path):
     result = shopsight("demo", "--workdir", str(tmp_path / "demo"), "--customers", "300",
-                       "--days", "60")  # fmt: skip
+                       "--days", "60", "--no-serve")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "demo" / "warehouse.duckdb").is_symlink()

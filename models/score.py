@@ -1,0 +1,464 @@
+"""``shopsight score``: apply the trained models to every session and customer.
+
+Writes ``session_scores``, ``customer_scores``, ``segments`` (and ``custom_label_scores``
+when a custom label was trained) into a derived version of the warehouse. Each score comes
+with the version of the model that made it and the three strongest reasons, in words,
+from XGBoost's TreeSHAP contributions.
+
+Churn tiers come from calibrated probability bands (:data:`CHURN_BANDS`); value at risk is
+P(churn) × predicted revenue over the horizon.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import xgboost as xgb
+from threadpoolctl import threadpool_limits
+
+from models import artifacts as art
+from models import features as feat
+from models.candidates import get_candidate
+from models.explain import OUTCOMES, contributions, reasons
+from models.fitting import FittedModel, fit_candidate
+from models.labels import CustomLabel
+from models.segments import Scaler, profile, rfm_tiers
+from warehouse.engine import run
+from warehouse.versions import derived_version
+
+FloatArray = npt.NDArray[np.float64]
+Progress = Callable[[str], None]
+
+#: Churn tiers: lower bounds on the calibrated churn probability, highest first.
+CHURN_BANDS: tuple[tuple[str, float], ...] = (("High", 0.6), ("Medium", 0.3), ("Low", 0.0))
+
+
+def churn_tier(prob: FloatArray) -> npt.NDArray[np.str_]:
+    """High ≥ 0.6 > Medium ≥ 0.3 > Low, on calibrated probabilities."""
+    tiers: npt.NDArray[np.str_] = np.select(
+        [prob >= CHURN_BANDS[0][1], prob >= CHURN_BANDS[1][1]],
+        [CHURN_BANDS[0][0], CHURN_BANDS[1][0]],
+        default=CHURN_BANDS[2][0],
+    )
+    return tiers
+
+
+def load_model(directory: Path, meta: dict[str, Any]) -> FittedModel:
+    """The selected model of a task: XGBoost from its JSON, or a deterministic refit.
+
+    Raises
+    ------
+    ArtifactError
+        When the stored training rows do not match the recorded hash.
+    """
+    candidate = get_candidate(meta["kind"], meta["candidate"])
+    if meta["format"] == "xgboost-json":
+        return FittedModel(
+            candidate,
+            meta["params"],
+            art.load_booster(directory, meta["model_file"]),
+            calibration=meta["calibration"],
+            threshold=meta["threshold"],
+            nonnegative=bool(meta["nonnegative"]),
+        )
+    x, y, groups = art.load_refit_rows(directory, meta["refit_rows_file"])
+    if art.training_hash(x, y, meta["feature_names"]) != meta["refit_rows_hash"]:
+        raise art.ArtifactError(
+            f"{meta['model_version']}: stored training rows do not match the recorded hash; "
+            "run `shopsight train` again"
+        )
+    return fit_candidate(
+        candidate, x, y, groups, seed=int(meta["seed"]), params=meta["params"],
+        nonnegative=bool(meta["nonnegative"]),
+    )  # fmt: skip
+
+
+@dataclass
+class Predictor:
+    """A loaded task model for repeated predictions (batch scoring and what-if)."""
+
+    meta: dict[str, Any]
+    model: FittedModel
+    explainer: xgb.Booster
+
+    @classmethod
+    def load(cls, directory: Path, task: str) -> Predictor:
+        meta = art.load_sidecar(directory, task)
+        return cls(
+            meta, load_model(directory, meta), art.load_booster(directory, meta["explainer_file"])
+        )
+
+    @property
+    def names(self) -> list[str]:
+        names: list[str] = self.meta["feature_names"]
+        return names
+
+    def predict(self, x: FloatArray) -> FloatArray:
+        return self.model.predict(x)
+
+    def what_if(self, values: dict[str, float]) -> float:
+        """One prediction from named feature values (missing ones are NaN)."""
+        row = np.array([[float(values.get(n, np.nan)) for n in self.names]], dtype=np.float64)
+        return float(self.model.predict(row)[0])
+
+    def reasons(self, x: FloatArray, task: str) -> list[pl.Series]:
+        return reasons(contributions(self.explainer, x), x, self.names, OUTCOMES.get(task, task))
+
+
+@dataclass
+class ScoreSummary:
+    session_rows: int
+    customer_rows: int
+    segment_rows: int
+    seconds: float
+    task_seconds: dict[str, float] = field(default_factory=dict)
+    rows_scored: dict[str, int] = field(default_factory=dict)
+
+
+def _unavailable_reasons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    try:
+        found = feat.rows(
+            con,
+            "SELECT task, any_value(reason) FROM model_runs "
+            "WHERE status IN ('unavailable', 'refused') GROUP BY task",
+        )
+    except duckdb.Error:
+        return {}
+    return {str(task): str(reason) for task, reason in found}
+
+
+def score_models(
+    db_path: Path | str, artifacts_dir: Path | None = None, progress: Progress | None = None
+) -> ScoreSummary:
+    """Score every session and customer with the trained models; write the score tables."""
+    db_path = Path(db_path)
+    directory = Path(artifacts_dir or art.default_dir(db_path))
+    index = art.read_index(directory)
+    if not index:
+        raise art.ArtifactError(
+            f"{directory}: no trained models; run `shopsight train --db {db_path}` first"
+        )
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    counts: dict[str, int] = {}
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(message)
+
+    # OpenBLAS's spinning worker threads and XGBoost's OpenMP threads fight over two cores
+    # (measured: a 1k-row XGBoost fit went from 0.1 s to over 30 s); linear algebra here is
+    # small, so BLAS runs single-threaded while models train and score.
+    with threadpool_limits(limits=1, user_api="blas"), derived_version(db_path, "scores") as con:
+        con.execute("SET enable_progress_bar = false")
+        scored_at = datetime.now(UTC).replace(tzinfo=None)
+        caps = {str(n): bool(a) for n, a, _ in feat.rows(con, "SELECT * FROM capabilities")}
+        missing = _unavailable_reasons(con)
+        t0 = time.perf_counter()
+        say("scoring sessions")
+        sessions = _score_sessions(con, caps, directory, index, missing, counts)
+        timings["session_scores"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        say("scoring customers")
+        customers = _score_customers(con, caps, directory, index, counts)
+        timings["customer_scores"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        say("assigning segments")
+        segments, assigned = _segments(con, caps, directory, index)
+        timings["segments"] = time.perf_counter() - t0
+        if assigned is not None:
+            entity, table = assigned
+            if entity == "customer":
+                customers = customers.join(table, on="customer_id", how="left")
+            else:
+                sessions = sessions.join(table, on="session_id", how="left")
+        sessions = _with_contract_columns(sessions, SESSION_CONTRACT).with_columns(
+            pl.lit(scored_at).alias("scored_at")
+        )
+        customers = _with_contract_columns(customers, CUSTOMER_CONTRACT).with_columns(
+            pl.lit(scored_at).alias("scored_at")
+        )
+        _replace(con, "session_scores", sessions)
+        _replace(con, "customer_scores", customers)
+        _replace(con, "segments", segments)
+        run(con, "customers_scored")
+        custom = [t for t in index if t.startswith("custom_")]
+        if custom:
+            t0 = time.perf_counter()
+            _replace(con, "custom_label_scores", _score_custom(con, db_path, directory, custom))
+            timings["custom_label_scores"] = time.perf_counter() - t0
+    return ScoreSummary(
+        sessions.height, customers.height, segments.height, time.perf_counter() - started,
+        timings, counts,
+    )  # fmt: skip
+
+
+#: Columns the dashboard and exports rely on (DESIGN.md section 8): present even when the
+#: model behind them is unavailable, as NULL (never a made-up zero).
+SESSION_CONTRACT: dict[str, pl.DataType] = {"conversion_prob": pl.Float64()}
+CUSTOMER_CONTRACT: dict[str, pl.DataType] = {
+    "purchase_prob": pl.Float64(),
+    "predicted_revenue": pl.Float64(),
+    "churn_prob": pl.Float64(),
+    "churn_tier": pl.String(),
+    "value_at_risk": pl.Float64(),
+    "segment_id": pl.Int64(),
+    "segment_name": pl.String(),
+}
+
+
+def _with_contract_columns(table: pl.DataFrame, contract: dict[str, pl.DataType]) -> pl.DataFrame:
+    missing = [
+        pl.lit(None, dtype=t).alias(c) for c, t in contract.items() if c not in table.columns
+    ]
+    return table.with_columns(missing) if missing else table
+
+
+def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pl.DataFrame) -> None:
+    view = f"{name}_frame"
+    con.register(view, table)
+    # The table names are ours (fixed strings above), never a user's.
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
+    con.unregister(view)
+
+
+def _apply(
+    predictor: Predictor, table: pl.DataFrame, task: str, prefix: str, counts: dict[str, int]
+) -> pl.DataFrame:
+    x = feat.matrix(table, predictor.names)
+    values = predictor.predict(x)
+    counts[task] = x.shape[0]
+    texts = predictor.reasons(x, task)
+    return pl.DataFrame(
+        {
+            f"{prefix}": values,
+            f"{prefix.rsplit('_', 1)[0]}_model_version": [predictor.meta["model_version"]]
+            * x.shape[0],
+            **{f"{prefix.rsplit('_', 1)[0]}_{s.name}": s for s in texts},
+        }
+    )
+
+
+def _score_sessions(
+    con: duckdb.DuckDBPyConnection,
+    caps: dict[str, bool],
+    directory: Path,
+    index: dict[str, str],
+    missing: dict[str, str],
+    counts: dict[str, int],
+) -> pl.DataFrame:
+    base = feat.frame(con, "SELECT session_id, customer_id FROM sessions ORDER BY session_id")
+    if "session_conversion" not in index:
+        why = missing.get("session_conversion", "no conversion model was trained")
+        return base.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("conversion_prob"),
+            pl.lit(f"unavailable: {why}").alias("conversion_status"),
+        )
+    predictor = Predictor.load(directory, "session_conversion")
+    if caps.get("is_session_aggregate"):
+        table = feat.aggregate_session_features(con)
+    else:
+        feat.prepare_session_prefixes(con)
+        table = feat.session_features(con, has_clock_time=caps.get("has_clock_time", False))
+    # Sessions whose very first event is the purchase have nothing before the signal: they
+    # are scored on empty pre-signal behaviour (all counts zero).
+    table = base.join(table.drop("customer_id"), on="session_id", how="left").with_columns(
+        [pl.col(n).fill_null(0.0) for n in predictor.names]
+    )
+    scored = _apply(predictor, table, "session_conversion", "conversion_prob", counts)
+    out = pl.concat([base, scored], how="horizontal").with_columns(
+        pl.lit("scored").alias("conversion_status")
+    )
+    for task in sorted(t for t in index if t.startswith("session_conversion_k")):
+        k = int(task.removeprefix("session_conversion_k"))
+        prefix_model = Predictor.load(directory, task)
+        prefix = feat.session_features(
+            con, has_clock_time=caps.get("has_clock_time", False), first_events=k
+        )
+        probs = prefix_model.predict(feat.matrix(prefix, prefix_model.names))
+        counts[task] = prefix.height
+        out = out.join(
+            pl.DataFrame({"session_id": prefix["session_id"], f"conversion_prob_after_{k}": probs}),
+            on="session_id",
+            how="left",
+        )
+    if "session_revenue" in index:
+        revenue = Predictor.load(directory, "session_revenue")
+        value = revenue.predict(feat.matrix(table, revenue.names))
+        counts["session_revenue"] = value.size
+        out = out.with_columns(
+            pl.Series("predicted_order_value", value),
+            pl.lit(revenue.meta["model_version"]).alias("order_value_model_version"),
+        ).with_columns(
+            (pl.col("conversion_prob") * pl.col("predicted_order_value")).alias("expected_revenue")
+        )
+    return out
+
+
+def _score_customers(
+    con: duckdb.DuckDBPyConnection,
+    caps: dict[str, bool],
+    directory: Path,
+    index: dict[str, str],
+    counts: dict[str, int],
+) -> pl.DataFrame:
+    base = feat.frame(con, "SELECT customer_id FROM customers ORDER BY customer_id")
+    tasks = [t for t in ("customer_purchase", "customer_revenue", "customer_churn") if t in index]
+    if base.height == 0:
+        return base
+    window = feat.data_window(con)
+    if window.anchor is None:
+        return base
+    meta = art.load_sidecar(directory, tasks[0]) if tasks else {"horizon_days": 30}
+    horizon = int(meta["horizon_days"] or 30)
+    table = base.join(
+        feat.customer_features(con, window.anchor, horizon), on="customer_id", how="left"
+    )
+    out = base.with_columns(pl.lit(window.anchor).alias("as_of"))
+    names = {
+        "customer_purchase": "purchase_prob",
+        "customer_revenue": "revenue_predicted",
+        "customer_churn": "churn_prob",
+    }
+    for task in tasks:
+        predictor = Predictor.load(directory, task)
+        out = pl.concat(
+            [out, _apply(predictor, table, task, names[task], counts)], how="horizontal"
+        )
+    if "revenue_predicted" in out.columns:
+        out = out.rename({"revenue_predicted": "predicted_revenue"})
+    if "churn_prob" in out.columns:
+        prob = out["churn_prob"].to_numpy()
+        out = out.with_columns(pl.Series("churn_tier", churn_tier(prob)))
+        if "predicted_revenue" in out.columns:
+            out = out.with_columns(
+                (pl.col("churn_prob") * pl.col("predicted_revenue")).alias("value_at_risk")
+            )
+    if caps.get("has_purchases") and caps.get("has_complete_journeys"):
+        x = feat.matrix(table, ["recency_days", "orders", "revenue"])
+        out = pl.concat([out, rfm_tiers(x[:, 0], x[:, 1], x[:, 2])], how="horizontal")
+    return out
+
+
+def _segments(
+    con: duckdb.DuckDBPyConnection,
+    caps: dict[str, bool],
+    directory: Path,
+    index: dict[str, str],
+) -> tuple[pl.DataFrame, tuple[str, pl.DataFrame] | None]:
+    from models.train import segment_table
+
+    empty = pl.DataFrame(
+        schema={
+            "method": pl.String, "entity": pl.String, "segment_id": pl.Int64,
+            "segment_name": pl.String, "members": pl.Int64, "share": pl.Float64,
+            "profile": pl.String, "model_version": pl.String,
+        }
+    )  # fmt: skip
+    keys = [k for k in index if k.endswith("_segments.kmeans")]
+    if not keys:
+        return empty, None
+    km = art.load_sidecar(directory, keys[0])
+    entity, table, _ = segment_table(con, caps, int(km.get("horizon_days") or 30))
+    key = f"{entity}_id"
+    names: list[str] = km["feature_names"]
+    x = np.nan_to_num(feat.matrix(table, names), nan=0.0)
+    scaler = Scaler(np.asarray(km["scaler_mean"]), np.asarray(km["scaler_scale"]))
+    z = scaler.apply(x)
+    centers = np.asarray(km["centers"])
+    # Nearest centre, in blocks so a million rows never make a million × k × d array.
+    km_labels = np.concatenate(
+        [
+            np.argmin(((z[i : i + 200_000, None, :] - centers[None]) ** 2).sum(axis=2), axis=1)
+            for i in range(0, z.shape[0], 200_000)
+        ]
+    ).astype(np.int64)
+    assigned = pl.DataFrame(
+        {
+            key: table[key],
+            "segment_id": km_labels,
+            "segment_name": [km["segment_names"].get(str(s), str(s)) for s in km_labels],
+            "segment_model_version": km["model_version"],
+        }
+    )
+    rows = _segment_rows("kmeans", entity, x, km_labels, names, km)
+    hd_key = keys[0].replace(".kmeans", ".hdbscan")
+    if hd_key in index:
+        hd = art.load_sidecar(directory, hd_key)
+        classes = np.asarray(hd["classes"], dtype=np.int64)
+        if hd["assigner_file"]:
+            assigner = art.load_booster(directory, hd["assigner_file"])
+            codes = np.asarray(assigner.inplace_predict(z), dtype=np.float64)
+            picked = codes.argmax(axis=1) if codes.ndim == 2 else (codes > 0.5).astype(np.int64)
+            hd_labels = classes[picked]
+        else:
+            hd_labels = np.full(z.shape[0], classes[0], dtype=np.int64)
+        assigned = assigned.with_columns(
+            pl.Series("hdbscan_segment_id", hd_labels),
+            pl.Series(
+                "hdbscan_segment_name",
+                [hd["segment_names"].get(str(s), str(s)) for s in hd_labels],
+            ),
+        )
+        rows = pl.concat([rows, _segment_rows("hdbscan", entity, x, hd_labels, names, hd)])
+    return rows, (entity, assigned)
+
+
+def _segment_rows(
+    method: str,
+    entity: str,
+    x: FloatArray,
+    labels: npt.NDArray[np.int64],
+    names: list[str],
+    meta: dict[str, Any],
+) -> pl.DataFrame:
+    import json
+
+    profiles = profile(x, labels, names)
+    return pl.DataFrame(
+        {
+            "method": [method] * len(profiles),
+            "entity": [entity] * len(profiles),
+            "segment_id": list(profiles),
+            "segment_name": [meta["segment_names"].get(str(s), str(s)) for s in profiles],
+            "members": [p["members"] for p in profiles.values()],
+            "share": [p["share"] for p in profiles.values()],
+            "profile": [json.dumps(p["features"]) for p in profiles.values()],
+            "model_version": [meta["model_version"]] * len(profiles),
+        },
+        schema_overrides={"segment_id": pl.Int64, "members": pl.Int64},
+    )
+
+
+def _score_custom(
+    con: duckdb.DuckDBPyConnection, db_path: Path, directory: Path, tasks: list[str]
+) -> pl.DataFrame:
+    from models.train import custom_dataset
+
+    parts = []
+    for task in tasks:
+        predictor = Predictor.load(directory, task)
+        recipe = predictor.meta["recipe"]
+        label = CustomLabel(recipe["name"], recipe["expression"], recipe["mart"])
+        table, _, key = custom_dataset(db_path, con, label)
+        values = predictor.predict(feat.matrix(table, predictor.names))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "label_name": [label.name] * table.height,
+                    "entity_id": table[key].cast(pl.String),
+                    "score": values,
+                    "model_version": [predictor.meta["model_version"]] * table.height,
+                }
+            )
+        )
+    return pl.concat(parts)
