@@ -70,10 +70,10 @@ def safe_name(filename: str) -> str:
     return cleaned
 
 
-def validate_bytes(name: str, content: bytes) -> None:
-    if len(content) > MAX_UPLOAD_BYTES:
+def validate_bytes(name: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+    if len(content) > max_bytes:
         raise UploadError(
-            f"{name}: {len(content) / 1e6:,.1f} MB is over the {MAX_UPLOAD_BYTES / 1e6:.0f} MB "
+            f"{name}: {len(content) / 1e6:,.1f} MB is over the {max_bytes / 1e6:g} MB "
             "upload limit; build large files with `shopsight build` instead"
         )
     if not content:
@@ -86,11 +86,15 @@ def validate_bytes(name: str, content: bytes) -> None:
 
 
 def score_upload(
-    db_path: Path, filename: str, content: bytes, workdir: Path | None = None
+    db_path: Path,
+    filename: str,
+    content: bytes,
+    workdir: Path | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
 ) -> UploadResult:
     """Validate ``content`` and score it with the models of the warehouse at ``db_path``."""
     name = safe_name(filename)
-    validate_bytes(name, content)
+    validate_bytes(name, content, max_bytes)
     work = Path(tempfile.mkdtemp(prefix="shopsight-upload-", dir=workdir))
     try:
         source = work / name

@@ -37,6 +37,7 @@ class Settings:
     )
     memory_limit: str = "2GB"
     cache_seconds: int = 300
+    upload_limit_bytes: int = 25_000_000
     session_hours: float = 8.0
     idle_minutes: float = 60.0
     title: str = "ShopSight"

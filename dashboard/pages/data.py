@@ -59,7 +59,7 @@ def _cell(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def _upload_card(allowed: bool) -> dbc.Card:
+def _upload_card(allowed: bool, limit: int) -> dbc.Card:
     if not allowed:
         body: Any = html.P("Only admins may upload files.", className="text-muted mb-0")
     else:
@@ -72,12 +72,14 @@ def _upload_card(allowed: bool) -> dbc.Card:
                 ),
                 className="text-center border border-2 rounded",
                 style={"borderStyle": "dashed"},
-                max_size=MAX_UPLOAD_BYTES,
+                # The browser refuses only absurd files; the server checks the real limit and
+                # says so (a browser-side refusal would pass in silence).
+                max_size=max(2 * limit, MAX_UPLOAD_BYTES),
                 multiple=False,
             ),
             dbc.FormText(
                 f"Events, orders or a session table (CSV, Parquet, XLSX, NDJSON; up to "
-                f"{MAX_UPLOAD_BYTES // 1_000_000} MB), or a CSV with one customer_id column to "
+                f"{limit / 1e6:g} MB), or a CSV with one customer_id column to "
                 "look up. The file is validated like `shopsight build`, then scored with the "
                 "current models."
             ),
@@ -186,7 +188,11 @@ def layout(**query: Any) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(_upload_card(may(user, "upload")), lg=6, className="mb-3"),
+                    dbc.Col(
+                        _upload_card(may(user, "upload"), ctx.settings.upload_limit_bytes),
+                        lg=6,
+                        className="mb-3",
+                    ),
                     dbc.Col(_rebuild_card(may(user, "rebuild"), _job(ctx)), lg=6, className="mb-3"),
                 ]
             ),
@@ -236,7 +242,12 @@ def register_callbacks(app: dash.Dash) -> None:
             return dbc.Alert(f"{filename}: the upload arrived damaged; try again.", color="danger")
         started = time.perf_counter()
         try:
-            result = score_upload(ctx.settings.db_path, filename, content)
+            result = score_upload(
+                ctx.settings.db_path,
+                filename,
+                content,
+                max_bytes=ctx.settings.upload_limit_bytes,
+            )
         except ShopSightError as exc:
             return dbc.Alert(
                 [html.Strong("Not scored: "), html.Pre(str(exc), className="mb-0 small")],

@@ -93,3 +93,11 @@ def page(browser: Any) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="session")
+def trained_e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated warehouse with really trained and scored models."""
+    from tests.integration.test_whatif import trained_warehouse
+
+    return trained_warehouse(tmp_path_factory.mktemp("trained-e2e"))

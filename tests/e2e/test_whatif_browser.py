@@ -14,13 +14,12 @@ from analytics.whatif import WhatIf
 from dashboard import ids
 from tests.e2e.conftest import LiveApp, _serve, screenshot
 from tests.e2e.test_browser import settle
-from tests.integration.test_whatif import trained_warehouse
 from warehouse.reader import WarehouseReader
 
 
 @pytest.fixture(scope="session")
-def whatif_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return trained_warehouse(tmp_path_factory.mktemp("whatif-e2e"))
+def whatif_db(trained_e2e_db: Path) -> Path:
+    return trained_e2e_db
 
 
 @pytest.fixture(scope="session")

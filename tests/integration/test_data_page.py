@@ -78,12 +78,14 @@ def test_bad_uploads_get_a_clear_message_and_the_app_keeps_serving(client, name,
     assert client.http.get("/healthz").json["ok"]
 
 
-def test_an_oversized_upload_is_refused(client, monkeypatch):
-    import analytics.upload_scoring as upload_scoring
-
-    monkeypatch.setattr(upload_scoring, "MAX_UPLOAD_BYTES", 100)
-    body = upload(client, "big.csv", b"customer_id\n" + b"1\n" * 100)
-    assert "over the 0 MB upload limit" in body or "upload limit" in body
+def test_an_oversized_upload_is_refused(scored_db, tmp_path):
+    small = DashClient(
+        create_app(
+            Settings(db_path=scored_db, state_path=tmp_path / "s.sqlite3", upload_limit_bytes=100)
+        )
+    )
+    body = upload(small, "big.csv", b"customer_id\n" + b"1\n" * 100)
+    assert "big.csv: 0.0 MB is over the 0.0001 MB upload limit" in body
 
 
 def test_a_zip_renamed_to_csv_is_refused(client):
