@@ -933,6 +933,8 @@ def _single_threaded(predictor: Predictor) -> Predictor:
         if hasattr(estimator, "n_jobs"):
             estimator.n_jobs = 1
         estimators.extend(step for _, step in getattr(estimator, "steps", []))
+        # A calibrated vote (models.candidates.CalibratedVote) holds its models as members.
+        estimators.extend(getattr(estimator, "members", []))
     return predictor
 
 

@@ -57,8 +57,19 @@ def load_runs(db_path: Path | str) -> list[dict[str, Any]]:
     return runs
 
 
+#: Means over the outer folds of cross-validated classification (from ``model_runs.metrics``).
+FOLD_MEAN_METRICS = tuple(
+    f"{name}_fold_mean" for name in ("roc_auc", "pr_auc", "brier", "f1", "lift_at_10")
+)
+
+
 def _metrics(run: dict[str, Any]) -> dict[str, Any]:
-    return {name: run.get(name) for name in CONTRACT_METRICS + EXTRA_METRICS}
+    out = {name: run.get(name) for name in CONTRACT_METRICS + EXTRA_METRICS}
+    stored = json.loads(run["metrics"]) if run.get("metrics") else {}
+    if isinstance(stored, dict) and stored.get("roc_auc_fold_mean") is not None:
+        out.update({name: stored.get(name) for name in FOLD_MEAN_METRICS})
+        out["outer_folds"] = len(stored.get("folds") or [])
+    return out
 
 
 def report(db_path: Path | str) -> dict[str, dict[str, Any]]:
@@ -141,6 +152,15 @@ def format_report(tasks: dict[str, dict[str, Any]]) -> str:
                     f"{_fmt(m['rows_fitted']):>9}"
                 )
             lines.append(f"    prevalence {_fmt(entry['metrics']['prevalence'])}")
+            chosen = entry["metrics"]
+            if chosen.get("roc_auc_fold_mean") is not None:
+                lines.append(
+                    f"    {entry['selected_model']}, mean of the {chosen['outer_folds']} outer "
+                    f"folds: ROC-AUC {_fmt(chosen['roc_auc_fold_mean'], 4)}  PR-AUC "
+                    f"{_fmt(chosen['pr_auc_fold_mean'], 4)}  Brier "
+                    f"{_fmt(chosen['brier_fold_mean'])}  F1 {_fmt(chosen['f1_fold_mean'])}  "
+                    f"lift@10 {_fmt(chosen['lift_at_10_fold_mean'], 2)}"
+                )
         elif entry["kind"] == "regression":
             lines.append(f"    {'candidate':<22}{'MAE':>12}{'RMSE':>12}{'R²':>8}")
             for c in entry["candidates"]:

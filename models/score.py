@@ -29,7 +29,7 @@ from models import artifacts as art
 from models import features as feat
 from models.candidates import get_candidate
 from models.explain import OUTCOMES, contributions, reasons
-from models.fitting import FittedModel, fit_candidate
+from models.fitting import FittedModel, fit_candidate, refit_resolved
 from models.labels import CustomLabel
 from models.segments import Scaler, profile, rfm_tiers
 from warehouse.engine import run
@@ -76,6 +76,12 @@ def load_model(directory: Path, meta: dict[str, Any]) -> FittedModel:
             f"{meta['model_version']}: stored training rows do not match the recorded hash; "
             "run `shopsight train` again"
         )
+    if candidate.nested:
+        # The recorded setting, not a new search: the model that scores is the one trained.
+        return refit_resolved(
+            candidate, meta["params"], x, y, seed=int(meta["seed"]),
+            calibration=meta["calibration"], threshold=meta["threshold"],
+        )  # fmt: skip
     return fit_candidate(
         candidate, x, y, groups, seed=int(meta["seed"]), params=meta["params"],
         nonnegative=bool(meta["nonnegative"]),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models import artifacts as art
-from models.candidates import get_candidate
+from models.candidates import SHOPPERS_ENCODED, ShoppersEncoding, get_candidate
 from models.evaluate import (
     bootstrap_stability,
     choose_threshold,
@@ -18,6 +18,7 @@ from models.evaluate import (
     regression_metrics,
 )
 from models.explain import reasons
+from models.features import AGGREGATE_SESSION_FEATURES
 from models.fitting import fit_candidate
 from models.labels import LabelError, validate_label
 from models.leakage import audit_label
@@ -176,3 +177,59 @@ def test_a_selected_sklearn_model_is_refitted_not_unpickled(tmp_path):
     with pytest.raises(art.ArtifactError, match="hash"):
         load_model(tmp_path, meta)
     json.dumps(meta)  # the sidecar is plain JSON
+
+
+def test_the_nested_candidate_chooses_inside_its_training_rows_and_refits_exactly(tmp_path):
+    # Online Shoppers-shaped rows: the 18 columns, a label driven by page value and month.
+    rng = np.random.default_rng(3)
+    n = 600
+    x = np.abs(rng.normal(size=(n, len(AGGREGATE_SESSION_FEATURES)))) * 10
+    month = AGGREGATE_SESSION_FEATURES.index("month_number")
+    x[:, month] = rng.integers(1, 13, size=n)
+    value = x[:, AGGREGATE_SESSION_FEATURES.index("page_values")]
+    y = ((value > 12) ^ (rng.random(n) < 0.1) | (x[:, month] == 11)).astype(float)
+    groups = np.arange(n)
+    candidate = get_candidate("classification", "nested_ensemble")
+    assert candidate.nested
+    train = np.arange(n) < 450
+    fitted = fit_candidate(candidate, x[train], y[train], groups[train], seed=7)
+    # A resolved setting, chosen from the grid (12 XGBoost settings, then the vote).
+    assert fitted.params["resolved"] is True
+    assert fitted.trials is not None and len(fitted.trials) == 13
+    assert fitted.params["xgboost"]["n_estimators"] >= 1
+    assert fitted.calibration is not None and 0 < (fitted.threshold or 0) < 1
+    p = fitted.predict(x[~train])
+    assert p.shape == (150,) and np.all((p > 0) & (p < 1))
+    # Deterministic: the same training rows make the same choice.
+    again = fit_candidate(candidate, x[train], y[train], groups[train], seed=7)
+    assert again.params == fitted.params
+    # Scoring rebuilds the recorded setting, calibration and threshold: same probabilities.
+    art.save_refit_rows(tmp_path, "n.rows.npz", x[train], y[train], groups[train])
+    names = list(AGGREGATE_SESSION_FEATURES)
+    meta = {
+        "kind": "classification", "candidate": "nested_ensemble", "format": "refit",
+        "params": fitted.params, "seed": 7, "nonnegative": False, "feature_names": names,
+        "refit_rows_file": "n.rows.npz",
+        "refit_rows_hash": art.training_hash(x[train], y[train], names),
+        "calibration": fitted.calibration, "threshold": fitted.threshold,
+        "model_version": "t.nested_ensemble.x",
+    }  # fmt: skip
+    json.dumps(meta)  # the sidecar is plain JSON
+    assert np.array_equal(load_model(tmp_path, meta).predict(x[~train]), p)
+    # Searching is the candidate's own business: a recorded setting is rebuilt, not searched.
+    with pytest.raises(ValueError, match="refit_resolved"):
+        fit_candidate(candidate, x, y, groups, seed=7, params=fitted.params)
+
+
+def test_shoppers_encoding_appends_per_row_columns():
+    x = np.zeros((2, len(AGGREGATE_SESSION_FEATURES)))
+    col = {name: j for j, name in enumerate(AGGREGATE_SESSION_FEATURES)}
+    x[0, col["product_related"]], x[0, col["product_related_duration"]] = 4, 100.0
+    x[0, col["page_values"]], x[0, col["month_number"]] = 3.5, 11
+    out = ShoppersEncoding().fit(x).transform(x)
+    extra = dict(zip(SHOPPERS_ENCODED, out[0, x.shape[1] :], strict=True))
+    assert out.shape == (2, len(AGGREGATE_SESSION_FEATURES) + len(SHOPPERS_ENCODED))
+    assert extra["page_values_positive"] == 1 and extra["product_related_seconds_per_page"] == 25
+    assert extra["month_11"] == 1 and extra["month_12"] == 0 and extra["pages"] == 4
+    # No pages: ratios are 0, not NaN or inf.
+    assert np.all(np.isfinite(out[1])) and out[1, x.shape[1] :].sum() == 0
