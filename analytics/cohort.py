@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -111,35 +111,8 @@ class Cohort:
                 pairs.append((f.name, _fmt_number(value)))
         return urlencode(sorted(pairs))
 
-    def with_value(self, key: str, value: Any) -> Cohort:
-        """A copy with one filter set (list filters get the value added)."""
-        parsed = _parse(key, [str(value)])
-        current = getattr(self, key)
-        changes: dict[str, Any] = {
-            key: tuple(sorted({*current, *parsed})) if isinstance(current, tuple) else parsed
-        }
-        return replace(self, **changes)
-
     def is_empty(self) -> bool:
         return self.to_query() == ""
-
-    def uses_scores(self) -> bool:
-        return bool(
-            self.churn_tier
-            or self.segment
-            or self.rfm_tier
-            or any(
-                getattr(self, k) is not None
-                for k in (
-                    "min_purchase_prob",
-                    "max_purchase_prob",
-                    "min_churn_prob",
-                    "max_churn_prob",
-                    "min_predicted_revenue",
-                    "max_predicted_revenue",
-                )
-            )
-        )
 
     def describe(self) -> list[str]:
         """Short human phrases for each active filter, for chips and export sidecars."""

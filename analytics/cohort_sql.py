@@ -100,7 +100,6 @@ class CompiledCohort:
     sessions_from_customers: bool
     session_where: str
     params: dict[str, Any]
-    customer_filtered: bool
     # session_where uses only columns the daily_sessions roll-up has (date, country, device,
     # source), and the roll-up covers every session: session metrics may read it instead.
     rollup_ok: bool = False
@@ -219,6 +218,5 @@ def compile_cohort(cohort: Cohort, shape: WarehouseShape) -> CompiledCohort:
         sessions_from_customers=sessions_from_customers,
         session_where=" AND ".join(session_clauses) or "true",
         params=params,
-        customer_filtered=bool(customer_clauses or customer_only_clauses),
         rollup_ok=shape.rollup_complete and not customer_only_clauses,
     )

@@ -73,15 +73,9 @@ def _phrases(profile_json: str | None, top: int = 3) -> list[str]:
             continue
         word = FEATURE_WORDS.get(name, name.replace("_", " "))
         size = "much " if abs(effect) >= 0.8 else ""
-        direction = "more" if effect > 0 else "fewer"
-        if name in (
-            "recency_days",
-            "tenure_days",
-            "cart_abandonment_rate",
-            "average_order_value",
-            "mean_price",
-            "deepest_page",
-        ):
+        if name in COUNTED:
+            direction = "more" if effect > 0 else "fewer"
+        else:
             direction = "higher" if effect > 0 else "lower"
         mean, rest = stats.get("mean"), stats.get("rest_mean")
         detail = ""

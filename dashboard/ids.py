@@ -1,8 +1,5 @@
 """Component ids, in one place so pages, callbacks and tests agree on them."""
 
-URL = "url"
-PAGE_ALERT = "page-alert"
-
 # overview
 KPI_GRID = "kpi-grid"
 FRESHNESS = "freshness"

@@ -53,12 +53,6 @@ def test_values_are_kept_as_text_never_sql():
     assert cohort.country == ("UK'); DROP TABLE customers; --",)
 
 
-def test_with_value_adds_to_lists_and_sets_scalars():
-    cohort = Cohort(country=("UK",)).with_value("country", "FR").with_value("min_orders", 3)
-    assert cohort.country == ("FR", "UK") and cohort.min_orders == 3
-    assert Cohort(country=("UK",)).with_value("country", "UK").country == ("UK",)
-
-
 def test_describe_in_plain_words():
     cohort = Cohort(
         date_from=date(2025, 1, 1),
