@@ -4,6 +4,7 @@ table, and two cohorts side by side."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import polars as pl
@@ -160,6 +161,12 @@ def compare(reader: WarehouseReader, a: Cohort, b: Cohort) -> list[Comparison]:
             Comparison(name, card.label, card.display, other.display, card.value, other.value)
         )
     return rows
+
+
+def date_span(reader: WarehouseReader) -> tuple[date | None, date | None]:
+    """First and last session date, for the date pickers' bounds."""
+    first, last = reader.rows("SELECT min(session_date), max(session_date) FROM sessions")[0]
+    return first, last
 
 
 def distinct_values(reader: WarehouseReader, facet: str, *, limit: int = 300) -> list[Any]:

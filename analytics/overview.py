@@ -9,7 +9,8 @@ from typing import Any
 
 from analytics.cohort import Cohort
 from analytics.cohort_sql import CompiledCohort, WarehouseShape, compile_cohort, warehouse_shape
-from warehouse.metrics import METRICS, Metric, unavailable_reason
+from models.tiers import HIGH_RISK
+from warehouse.metrics import COUNT_METRICS, METRICS, Metric, unavailable_reason
 from warehouse.reader import WarehouseReader
 
 
@@ -43,46 +44,14 @@ def format_value(value: float, unit: str) -> str:
     return f"{value:,.2f}"
 
 
-# Counts and sums that are not ratios, defined like the ratio metrics: once, with their SQL.
-_COUNT_METRICS = (
-    Metric(
-        name="sessions",
-        label="Sessions",
-        definition="Sessions in the cohort (visits; an invoice for order data).",
-        mart="sessions",
-        numerator="count(*)",
-        denominator="1",
-        requires=(),
-        unit="count",
-        rollup=("sum(sessions)", "1"),
-    ),
-    Metric(
-        name="customers",
-        label="Customers",
-        definition="Identified customers in the cohort.",
-        mart="customers",
-        numerator="count(*)",
-        denominator="1",
-        requires=("has_customer_ids",),
-        unit="count",
-    ),
-    Metric(
-        name="revenue",
-        label="Revenue",
-        definition="Sum of purchase revenue of the cohort's sessions.",
-        mart="sessions",
-        numerator="coalesce(sum(revenue), 0)",
-        denominator="1",
-        requires=("has_revenue",),
-        unit="money",
-        rollup=("coalesce(sum(revenue), 0)", "1"),
-    ),
-)
+# Score-based counts: here rather than in warehouse.metrics, which cannot know the models'
+# tiers (the import direction runs warehouse ← models ← analytics).
 _SCORE_METRICS = (
     Metric(
         name="at_risk_customers",
         label="At-risk customers",
-        definition="Customers in the High churn tier (calibrated churn probability ≥ 0.6).",
+        definition="Customers in the High churn tier (calibrated churn probability "
+        f"≥ {HIGH_RISK:g}).",
         mart="customers",
         numerator="count(*) FILTER (WHERE churn_tier = 'High')",
         denominator="1",
@@ -114,7 +83,7 @@ KPI_ORDER = (
 
 
 def all_kpi_metrics() -> dict[str, Metric]:
-    metrics: dict[str, Metric] = {m.name: m for m in (*_COUNT_METRICS, *_SCORE_METRICS)}
+    metrics: dict[str, Metric] = {m.name: m for m in (*COUNT_METRICS.values(), *_SCORE_METRICS)}
     metrics.update(METRICS)
     return {name: metrics[name] for name in KPI_ORDER if name in metrics}
 

@@ -58,7 +58,8 @@ import xgboost as xgb
 from models import artifacts as art
 from models import features as feat
 from models.explain import OUTCOMES, PHRASES
-from models.score import Predictor, churn_tier
+from models.score import Predictor
+from models.tiers import churn_tier
 from warehouse.errors import ShopSightError
 from warehouse.reader import WarehouseReader
 

@@ -36,6 +36,7 @@ from dashboard.app import create_app  # noqa: E402
 from dashboard.pages import whatif as whatif_page  # noqa: E402
 from dashboard.settings import Settings  # noqa: E402
 from tests.support.dash_client import DashClient  # noqa: E402
+from tests.support.whatif_requests import update_payload  # noqa: E402
 from warehouse.reader import WarehouseReader  # noqa: E402
 
 BENCH_DB = ROOT / "bench-data" / "models-100000c-180d" / "warehouse.duckdb"
@@ -71,38 +72,8 @@ def find_warehouse(args: argparse.Namespace) -> Path:
     return db
 
 
-def payload(
-    client: DashClient,
-    start: Profile,
-    values: dict[str, float],
-    target: str,
-    changed: str,
-) -> dict[str, Any]:
-    """The request a browser sends when a what-if slider moves."""
-    dep = client.callback(ids.WI_CARDS + ".children")
-    sliders = [
-        {"id": {"type": ids.WI_SLIDER, "feature": f}, "property": "value", "value": v}
-        for f, v in values.items()
-    ]
-    curves = [{"id": {"type": ids.WI_CURVE, "feature": f}, "property": "figure"} for f in values]
-    return {
-        "output": dep["output"],
-        "outputs": [
-            {"id": ids.WI_CARDS, "property": "children"},
-            {"id": ids.WI_REASONS, "property": "children"},
-            curves,
-            {"id": ids.WI_CHANGES, "property": "children"},
-        ],
-        "inputs": [sliders, {"id": ids.WI_TARGET, "property": "value", "value": target}],
-        "state": [
-            {
-                "id": ids.WI_PROFILE,
-                "property": "data",
-                "value": {"kind": start.kind, "key": start.key},
-            }
-        ],
-        "changedPropIds": [changed],
-    }
+def _profile(start: Profile) -> dict[str, Any]:
+    return {"kind": start.kind, "key": start.key}
 
 
 def measure(
@@ -118,15 +89,15 @@ def measure(
     # One request first, so what is measured is a warm page (models and profile in memory).
     client.http.post(
         "/_dash-update-component",
-        json=payload(client, start, values, target, ids.WI_TARGET + ".value"),
+        json=update_payload(client, _profile(start), values, target, ids.WI_TARGET),
     )
     for _ in range(moves):
         lever = rng.choice(levers)
         steps = round((lever.high - lever.low) / lever.step)
         values[lever.feature] = lever.low + rng.randint(0, steps) * lever.step
         changed = json.dumps({"feature": lever.feature, "type": ids.WI_SLIDER},
-                             separators=(",", ":")) + ".value"  # fmt: skip
-        body = payload(client, start, values, target, changed)
+                             separators=(",", ":"))  # fmt: skip
+        body = update_payload(client, _profile(start), values, target, changed)
         started = time.perf_counter()
         response = client.http.post("/_dash-update-component", json=body)
         slider_ms.append((time.perf_counter() - started) * 1000)
@@ -139,7 +110,8 @@ def measure(
         else ["conversion_prob", "predicted_order_value", "expected_revenue"]
     )
     for i in range(max(10, moves // 10)):
-        body = payload(client, start, values, outputs[i % len(outputs)], ids.WI_TARGET + ".value")
+        target_now = outputs[i % len(outputs)]
+        body = update_payload(client, _profile(start), values, target_now, ids.WI_TARGET)
         started = time.perf_counter()
         response = client.http.post("/_dash-update-component", json=body)
         switch_ms.append((time.perf_counter() - started) * 1000)

@@ -5,8 +5,8 @@ when a custom label was trained) into a derived version of the warehouse. Each s
 with the version of the model that made it and the three strongest reasons, in words,
 from XGBoost's TreeSHAP contributions.
 
-Churn tiers come from calibrated probability bands (:data:`CHURN_BANDS`); value at risk is
-P(churn) × predicted revenue over the horizon.
+Churn tiers come from calibrated probability bands (:data:`models.tiers.CHURN_BANDS`); value at
+risk is P(churn) × predicted revenue over the horizon.
 """
 
 from __future__ import annotations
@@ -32,24 +32,12 @@ from models.explain import OUTCOMES, contributions, reasons
 from models.fitting import FittedModel, fit_candidate, refit_resolved
 from models.labels import CustomLabel
 from models.segments import Scaler, profile, rfm_tiers
+from models.tiers import churn_tier
 from warehouse.engine import run
 from warehouse.versions import derived_version
 
 FloatArray = npt.NDArray[np.float64]
 Progress = Callable[[str], None]
-
-#: Churn tiers: lower bounds on the calibrated churn probability, highest first.
-CHURN_BANDS: tuple[tuple[str, float], ...] = (("High", 0.6), ("Medium", 0.3), ("Low", 0.0))
-
-
-def churn_tier(prob: FloatArray) -> npt.NDArray[np.str_]:
-    """High ≥ 0.6 > Medium ≥ 0.3 > Low, on calibrated probabilities."""
-    tiers: npt.NDArray[np.str_] = np.select(
-        [prob >= CHURN_BANDS[0][1], prob >= CHURN_BANDS[1][1]],
-        [CHURN_BANDS[0][0], CHURN_BANDS[1][0]],
-        default=CHURN_BANDS[2][0],
-    )
-    return tiers
 
 
 def load_model(directory: Path, meta: dict[str, Any]) -> FittedModel:

@@ -120,6 +120,46 @@ METRICS: dict[str, Metric] = {
 }
 
 
+# Counts and sums beside the ratios, defined the same way: once, with their SQL.
+COUNT_METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric(
+            name="sessions",
+            label="Sessions",
+            definition="Sessions in the cohort (visits; an invoice for order data).",
+            mart="sessions",
+            numerator="count(*)",
+            denominator="1",
+            requires=(),
+            unit="count",
+            rollup=("sum(sessions)", "1"),
+        ),
+        Metric(
+            name="customers",
+            label="Customers",
+            definition="Identified customers in the cohort.",
+            mart="customers",
+            numerator="count(*)",
+            denominator="1",
+            requires=("has_customer_ids",),
+            unit="count",
+        ),
+        Metric(
+            name="revenue",
+            label="Revenue",
+            definition="Sum of purchase revenue of the cohort's sessions.",
+            mart="sessions",
+            numerator="coalesce(sum(revenue), 0)",
+            denominator="1",
+            requires=("has_revenue",),
+            unit="money",
+            rollup=("coalesce(sum(revenue), 0)", "1"),
+        ),
+    )
+}
+
+
 def unavailable_reason(metric: Metric, capabilities: dict[str, tuple[bool, str]]) -> str | None:
     """Why ``metric`` cannot be computed on this build, or ``None`` when it can."""
     missing = [

@@ -80,23 +80,38 @@ def _options(values: list[Any]) -> list[dict[str, str]]:
 
 
 def _segment_options(reader: Any) -> list[dict[str, str]]:
-    shape = warehouse_shape(reader)
-    if not shape.has("customer_scores", "segment_id"):
-        return []
-    if shape.has("segments", "segment_name") and shape.has("segments", "entity"):
-        rows = reader.rows(
-            "SELECT DISTINCT segment_id::VARCHAR, segment_name FROM segments "
-            "WHERE entity = 'customer' AND method = 'kmeans' ORDER BY 1"
-        )
-        if rows:
-            return [{"label": f"{name} ({sid})", "value": sid} for sid, name in rows]
-    return _options(_distinct("segment"))
+    ctx = context()
+    segments = ctx.cached(
+        "segment-facet", (), lambda: facet_counts(reader, Cohort(), "segment", limit=300)
+    )
+    return [
+        {
+            "label": f"{row['label']} ({row['value']})"
+            if row["label"] != row["value"]
+            else str(row["value"]),
+            "value": str(row["value"]),
+        }
+        for row in segments.sort("value").iter_rows(named=True)
+    ]
 
 
 def _distinct(facet: str) -> list[Any]:
     """Values a filter offers (cached per build)."""
     ctx = context()
     return ctx.cached("distinct", (facet,), lambda: distinct_values(ctx.reader, facet))
+
+
+def _probability_slider(id_: str, value: list[float], enabled: bool) -> dcc.RangeSlider:
+    return dcc.RangeSlider(
+        id=id_,
+        min=0,
+        max=1,
+        step=0.05,
+        value=value,
+        marks={0: "0", 0.5: "50%", 1: "100%"},
+        disabled=not enabled,
+        tooltip={"placement": "bottom"},
+    )
 
 
 def _field(label: str, control: Any, hint: str | None = None) -> html.Div:
@@ -193,30 +208,9 @@ def filter_panel(cohort: Cohort, reader: Any) -> dbc.Card:
                     ),
                     _field(
                         "Purchase probability",
-                        dcc.RangeSlider(
-                            id=ids.F_PURCHASE,
-                            min=0,
-                            max=1,
-                            step=0.05,
-                            value=purchase,
-                            marks={0: "0", 0.5: "50%", 1: "100%"},
-                            disabled=not scored,
-                            tooltip={"placement": "bottom"},
-                        ),
+                        _probability_slider(ids.F_PURCHASE, purchase, scored),
                     ),
-                    _field(
-                        "Churn probability",
-                        dcc.RangeSlider(
-                            id=ids.F_CHURN,
-                            min=0,
-                            max=1,
-                            step=0.05,
-                            value=churn,
-                            marks={0: "0", 0.5: "50%", 1: "100%"},
-                            disabled=not scored,
-                            tooltip={"placement": "bottom"},
-                        ),
-                    ),
+                    _field("Churn probability", _probability_slider(ids.F_CHURN, churn, scored)),
                     _field(
                         "Predicted revenue",
                         dbc.InputGroup(

@@ -291,9 +291,7 @@ def register_callbacks(app: dash.Dash) -> None:
         user = ctx.current_user()
         if user is None or not may(user, "rebuild"):
             return True, no_update, html.Span("Only admins may rebuild.", className="text-danger")
-        inputs = [
-            r[0] for r in ctx.reader.rows("SELECT path FROM ingest_ledger ORDER BY file_order")
-        ]
+        inputs = ledger(ctx.reader)["path"].to_list()
         started = _job(ctx).start(inputs, user.name)
         message = "Started." if started else "A rebuild is already running."
         return False, True, message

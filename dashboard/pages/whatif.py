@@ -38,6 +38,7 @@ from dashboard import ids
 from dashboard.app import context
 from dashboard.components import empty_state, error_alert, page_header
 from dashboard.figures import AMBER, NAVY, RED, TEAL, TIER_COLOURS, figure
+from models.tiers import HIGH_RISK, MEDIUM_RISK
 from warehouse.reader import WarehouseReader
 
 PATH = "/what-if"
@@ -250,8 +251,8 @@ def curve_figure(
     probability = unit == "probability"
     shapes: list[dict[str, Any]] = []
     if target == "churn_prob":
-        # The churn tiers as background bands (High ≥ 0.6, Medium ≥ 0.3).
-        for low, high, colour in ((0.6, 1.0, RED), (0.3, 0.6, AMBER)):
+        # The churn tiers as background bands.
+        for low, high, colour in ((HIGH_RISK, 1.0, RED), (MEDIUM_RISK, HIGH_RISK, AMBER)):
             shapes.append(
                 {
                     "type": "rect",
@@ -280,7 +281,7 @@ def curve_figure(
                 "line": {"color": "#95a5a6", "width": 1, "dash": "dot"},
             }
         )
-    ticks = [0, 0.3, 0.6, 1] if target == "churn_prob" else [0, 0.5, 1]
+    ticks = [0, MEDIUM_RISK, HIGH_RISK, 1] if target == "churn_prob" else [0, 0.5, 1]
     hover = "%{x}: %{y:.1%}<extra></extra>" if probability else "%{x}: %{y:,.2f}<extra></extra>"
     return figure(
         [

@@ -9,21 +9,12 @@ import pytest
 
 from analytics.cohort import Cohort
 from analytics.explore import count
+from dashboard.app import page_modules
 from tests.e2e.conftest import _serve, screenshot
 from warehouse.build import BuildOptions, build_warehouse
 from warehouse.reader import WarehouseReader
 
-PAGES = {
-    "overview": "/",
-    "cohorts": "/cohorts",
-    "segments": "/segments",
-    "churn": "/churn",
-    "sessions": "/sessions",
-    "models": "/models",
-    "what-if": "/what-if",
-    "data": "/data",
-    "admin": "/admin",
-}
+PAGES = {module.__name__.rsplit(".", 1)[-1]: module.PATH for module in page_modules()}
 
 
 def settle(page) -> None:

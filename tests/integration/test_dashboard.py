@@ -10,22 +10,12 @@ import pytest
 from analytics.cohort import Cohort
 from analytics.explore import count
 from dashboard import ids
-from dashboard.app import create_app
+from dashboard.app import create_app, page_modules
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
 from warehouse.reader import WarehouseReader
 
-PAGES = [
-    "/",
-    "/cohorts",
-    "/segments",
-    "/churn",
-    "/sessions",
-    "/models",
-    "/what-if",
-    "/data",
-    "/admin",
-]
+PAGES = [module.PATH for module in page_modules()]
 
 
 def make_client(db: Path, tmp_path: Path, **settings: object) -> DashClient:

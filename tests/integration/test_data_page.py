@@ -66,9 +66,10 @@ def test_a_customer_id_list_is_looked_up_and_downloads(client, scored_db):
         ("tool.exe", b"MZ\x90\x00", "unsupported file type"),
         ("empty.csv", b"", "the file is empty"),
         (
+            # The file is checked first; this warehouse has scores but no trained models.
             "cut.csv",
             (EVENT_LOG_HEADER + "\n" + EVENTS[0] + "\n2024-03-01 10:0").encode(),
-            "models",  # loads one row and rejects the cut line: scored or says no models
+            "cut.csv is valid (1 rows), but there are no trained models",
         ),
     ],
 )

@@ -21,6 +21,7 @@ from models.score import Predictor, score_models
 from models.train import TrainOptions, train_models
 from tests.support.dash_client import DashClient
 from tests.support.warehouses import generated_warehouse
+from tests.support.whatif_requests import update_payload
 from warehouse.reader import WarehouseReader
 
 #: A horizon short enough for every customer model on 90 days of data (3 horizons needed).
@@ -284,37 +285,6 @@ def test_predictor_what_if_agrees_with_the_engine(reader, engine):
 def make_client(db: Path, tmp_path: Path, **settings: object) -> DashClient:
     app = create_app(Settings(db_path=db, state_path=tmp_path / "state.sqlite3", **settings))
     return DashClient(app)
-
-
-def update_payload(
-    client: DashClient,
-    profile: Any,
-    values: dict[str, Any],
-    target: Any = "churn_prob",
-    triggered: str | None = None,
-) -> dict[str, Any]:
-    """The POST a browser sends when a what-if slider moves (pattern-matching ids)."""
-    dep = client.callback(ids.WI_CARDS + ".children")
-    slider = [
-        {"id": {"type": ids.WI_SLIDER, "feature": f}, "property": "value", "value": v}
-        for f, v in values.items()
-    ]
-    curves = [{"id": {"type": ids.WI_CURVE, "feature": f}, "property": "figure"} for f in values]
-    changed = triggered or json.dumps(
-        {"feature": next(iter(values)), "type": ids.WI_SLIDER}, separators=(",", ":")
-    )
-    return {
-        "output": dep["output"],
-        "outputs": [
-            {"id": ids.WI_CARDS, "property": "children"},
-            {"id": ids.WI_REASONS, "property": "children"},
-            curves,
-            {"id": ids.WI_CHANGES, "property": "children"},
-        ],
-        "inputs": [slider, {"id": ids.WI_TARGET, "property": "value", "value": target}],
-        "state": [{"id": ids.WI_PROFILE, "property": "data", "value": profile}],
-        "changedPropIds": [f"{changed}.value"],
-    }
 
 
 def curve_outputs(response: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.app import create_app
+from dashboard.app import create_app, page_modules
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
 from warehouse.build import build_warehouse
@@ -17,17 +17,7 @@ DATASETS = {
     "retail": ("online_retail/online_retail.parquet", "no add-to-cart events"),
     "ga4": ("ga4_sample/ga4_events_sampled.snappy.parquet", "look sampled"),
 }
-PAGES = [
-    "/",
-    "/cohorts",
-    "/segments",
-    "/churn",
-    "/sessions",
-    "/models",
-    "/what-if",
-    "/data",
-    "/admin",
-]
+PAGES = [module.PATH for module in page_modules()]
 
 
 @pytest.mark.parametrize("name", list(DATASETS))

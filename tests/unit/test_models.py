@@ -22,8 +22,9 @@ from models.features import AGGREGATE_SESSION_FEATURES
 from models.fitting import fit_candidate
 from models.labels import LabelError, validate_label
 from models.leakage import audit_label
-from models.score import CHURN_BANDS, churn_tier, load_model
+from models.score import load_model
 from models.segments import NOISE_NAME, name_segments, profile, rfm_tiers
+from models.tiers import CHURN_BANDS, churn_tier
 
 
 def test_classification_metrics_on_a_known_toy_example():
