@@ -57,8 +57,10 @@ case "$cmd" in
         say "ruff (lint and format)"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
-        say "mypy (warehouse, models, analytics)"
+        say "mypy (every package below the dashboard)"
         "$VENV/bin/mypy"
+        say "import-linter (the layers of docs/architecture.md)"
+        "$VENV/bin/lint-imports"
         say "pytest"
         exec "$VENV/bin/pytest" "$@"
         ;;

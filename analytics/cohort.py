@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from warehouse.errors import ShopSightError
+from common.errors import ShopSightError
 
 CHURN_TIERS = ("High", "Medium", "Low")
 

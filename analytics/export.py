@@ -36,9 +36,9 @@ import pyarrow.compute as pc
 
 from analytics.cohort import Cohort
 from analytics.cohort_sql import WarehouseShape, compile_cohort, warehouse_shape
+from common.errors import ShopSightError
 from warehouse import __version__
 from warehouse.engine import quote_ident
-from warehouse.errors import ShopSightError
 from warehouse.reader import WarehouseReader
 
 Entity = Literal["customers", "sessions"]

@@ -21,8 +21,9 @@ import polars as pl
 import pyarrow as pa
 
 from analytics.export import neutralise_strings
+from common.errors import ShopSightError
 from warehouse.build import BuildOptions, build_warehouse
-from warehouse.errors import IngestError, ShopSightError
+from warehouse.errors import IngestError
 from warehouse.reader import WarehouseReader
 
 MAX_UPLOAD_BYTES = 25_000_000

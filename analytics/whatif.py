@@ -55,12 +55,13 @@ import numpy.typing as npt
 import polars as pl
 import xgboost as xgb
 
+from common.errors import ShopSightError
 from models import artifacts as art
 from models import features as feat
 from models.explain import OUTCOMES, PHRASES
 from models.score import Predictor
 from models.tiers import churn_tier
-from warehouse.errors import ShopSightError
+from warehouse.engine import load_sql
 from warehouse.reader import WarehouseReader
 
 FloatArray = npt.NDArray[np.float64]
@@ -406,7 +407,7 @@ class WhatIf:
             f"WITH wanted AS ({wanted_sql}), "
             "events AS (SELECT * FROM main.events "
             "WHERE customer_id IN (SELECT customer_id FROM wanted)) "
-            f"SELECT * FROM ({feat.load_sql('customer_features')}\n)"
+            f"SELECT * FROM ({load_sql('customer_features', 'models')}\n)"
         )
         return feat.frame(
             cursor, sql, {**params, "cutoff": self.anchor, "window_days": self.horizon_days}
@@ -426,7 +427,7 @@ class WhatIf:
             rows = feat.aggregate_session_features(cursor)
             wanted = feat.frame(cursor, wanted_sql, params)
             return rows.join(wanted.select("session_id"), on="session_id", how="semi")
-        prefix = _strip_create(feat.load_sql("session_prefix_events"))
+        prefix = _strip_create(load_sql("session_prefix_events", "models"))
         sql = (
             f"WITH wanted AS ({wanted_sql}), "
             "events AS (SELECT * FROM main.events "
@@ -439,7 +440,7 @@ class WhatIf:
             "OR (customer_id IS NULL "
             "AND EXISTS (SELECT 1 FROM wanted_customers WHERE customer_id IS NULL))), "
             f"session_prefix_events AS ({prefix}\n) "
-            f"SELECT * FROM ({feat.load_sql('session_features')}\n)"
+            f"SELECT * FROM ({load_sql('session_features', 'models')}\n)"
         )
         rows = feat.frame(
             cursor,

@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep generated files")
     opts = parser.parse_args()
 
-    from warehouse.generate import generate_events
+    from synthetic.shop import generate_events
 
     data = opts.workdir / f"events-{opts.customers}c-{opts.days}d"
     if not data.exists():

@@ -56,9 +56,9 @@ def pct(values: list[float], q: float) -> float:
 def ensure_warehouse(args: argparse.Namespace) -> Path:
     if args.db:
         return Path(args.db)
+    from synthetic.shop import generate_events
     from tests.support.warehouses import add_fake_scores
     from warehouse.build import build_warehouse
-    from warehouse.generate import generate_events
 
     work = Path(args.workdir)
     db = work / "w.duckdb"

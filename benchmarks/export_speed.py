@@ -63,7 +63,7 @@ if kind == "file":
         result.update(rows=0, bytes=0, refused=str(exc))
 elif kind == "route":
     import flask
-    from analytics.appstate import AppState, User
+    from appstate.store import AppState, User
     from dashboard.export_route import register_export_routes
 
     app = flask.Flask("bench")

@@ -73,8 +73,8 @@ def task_of(message: str) -> str:
 
 
 def ensure_warehouse(workdir: Path, customers: int, days: int) -> Path:
+    from synthetic.shop import generate_events
     from warehouse.build import BuildOptions, build_warehouse
-    from warehouse.generate import generate_events
 
     data = workdir / "data"
     db = workdir / "warehouse.duckdb"

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analytics.upload_scoring import score_upload  # noqa: E402
-from warehouse.generate import generate_events  # noqa: E402
+from synthetic.shop import generate_events  # noqa: E402
 
 
 def main() -> None:

@@ -11,10 +11,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -22,58 +21,35 @@ import flask
 from dash import html
 from dash_bootstrap_templates import load_figure_template
 
-from analytics.appstate import AppState
+from appstate.store import AppState
+from common.errors import ShopSightError
 from dashboard.cache import ResultCache
+from dashboard.components import empty_state, error_alert
+from dashboard.context import EXTENSION, AppContext, context
+from dashboard.export_route import register_export_routes
 from dashboard.jobs import RebuildJob
+from dashboard.login import register_login
+from dashboard.pages import (
+    admin,
+    churn,
+    cohorts,
+    data,
+    models,
+    overview,
+    segments,
+    sessions,
+    whatif,
+)
 from dashboard.settings import Settings
-from warehouse.errors import ShopSightError
+from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-T = TypeVar("T")
 log = logging.getLogger("shopsight.dashboard")
 
 
-@dataclass
-class AppContext:
-    """What pages and callbacks reach through ``current_app``: settings, the one reader of
-    this process, and the app-state store."""
-
-    settings: Settings
-    reader: WarehouseReader
-    state: AppState
-    cache: ResultCache
-    rebuild_job: RebuildJob
-
-    def cached(self, name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        """``compute()``, cached per (build served, name, args)."""
-        return self.cache.get(name, args, compute)
-
-    def current_user(self) -> Any:
-        from dashboard.auth import current_user
-
-        return current_user(self)
-
-
-def context() -> AppContext:
-    """The context of the app serving the current request."""
-    ctx: AppContext = flask.current_app.extensions["shopsight"]
-    return ctx
-
-
 def page_modules() -> list[ModuleType]:
-    from dashboard.pages import (
-        admin,
-        churn,
-        cohorts,
-        data,
-        models,
-        overview,
-        segments,
-        sessions,
-        whatif,
-    )
-
+    """The pages in navigation order."""
     return [overview, cohorts, segments, churn, sessions, models, whatif, data, admin]
 
 
@@ -93,7 +69,7 @@ def create_app(settings: Settings) -> dash.Dash:
     server = app.server
     server.secret_key = settings.secret_key
     server.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
-    server.extensions["shopsight"] = AppContext(
+    server.extensions[EXTENSION] = AppContext(
         settings=settings,
         reader=WarehouseReader(settings.db_path, memory_limit=settings.memory_limit),
         state=AppState(settings.resolved_state_path),
@@ -192,18 +168,13 @@ def _user_badge(settings: Settings) -> html.Div | None:
 
 def guarded_layout(layout: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a page layout so a missing warehouse or a bad filter shows a friendly message."""
-    from dashboard.components import empty_state, error_alert
 
     def wrapped(**query: Any) -> Any:
         try:
             return layout(**query)
+        except WarehouseNotFoundError as exc:
+            return empty_state("No warehouse yet", str(exc), html.Code("shopsight demo"))
         except ShopSightError as exc:
-            if "no warehouse here" in str(exc):
-                return empty_state(
-                    "No warehouse yet",
-                    str(exc),
-                    html.Code("shopsight demo"),
-                )
             return error_alert(str(exc), "This view cannot be shown")
         except Exception:  # a page must never show a traceback
             log.exception("page layout failed")
@@ -217,10 +188,7 @@ def guarded_layout(layout: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _register_routes(server: flask.Flask) -> None:
-    from dashboard.export_route import register_export_routes
-    from dashboard.login import register_login
-
-    ctx: AppContext = server.extensions["shopsight"]
+    ctx: AppContext = server.extensions[EXTENSION]
     register_login(server, ctx)
     register_export_routes(server, lambda: ctx.reader, ctx.state, ctx.current_user)
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from warehouse.errors import ShopSightError
+from common.errors import ShopSightError
+from warehouse.errors import WarehouseNotFoundError
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -43,7 +44,7 @@ def _bar(done: int, total: int, started: float, label: str) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from warehouse.generate import generate_events
+    from synthetic.shop import generate_events
 
     started = time.perf_counter()
     summary = generate_events(
@@ -242,12 +243,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     db = Path(args.db)
     if not db.exists():
-        print(
-            f"error: {db}: no warehouse here; build one with `shopsight build --db {db} …` "
-            "or run `shopsight demo`",
-            file=sys.stderr,
-        )
-        return EXIT_FAILED
+        raise WarehouseNotFoundError(db)
     settings = Settings(
         db_path=db,
         state_path=Path(args.state) if args.state else None,
@@ -266,9 +262,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     import getpass
     import sqlite3
 
-    from analytics.appstate import AppState, default_state_path
     from analytics.cohort import Cohort
     from analytics.export import ExportError, ExportRequest, export_to_file, format_for_path
+    from appstate.store import AppState, default_state_path
     from warehouse.reader import WarehouseReader
 
     try:
@@ -341,7 +337,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _state_for(args: argparse.Namespace) -> Path:
-    from analytics.appstate import default_state_path
+    from appstate.store import default_state_path
 
     if args.state:
         return Path(args.state)
@@ -351,7 +347,7 @@ def _state_for(args: argparse.Namespace) -> Path:
 def cmd_users(args: argparse.Namespace) -> int:
     import getpass
 
-    from analytics.appstate import AppState
+    from appstate.store import AppState
 
     state = AppState(_state_for(args))
     if args.action == "list":

@@ -2,7 +2,7 @@
 
 Framework glue only; what is exported and how lives in :mod:`analytics.export`. Exports
 stream from DuckDB through this route rather than through a Dash callback, because a
-callback answer (``dcc.send_*``) carries the whole file as JSON in memory (DESIGN.md §5).
+callback answer (``dcc.send_*``) carries the whole file as JSON in memory (docs/architecture.md).
 
 Query parameters besides the cohort's own: ``holdout`` (share of rows marked as a control
 group), ``seed`` (its seed, default 0) and ``sidecar=1`` (the provenance record instead of
@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 
 import flask
 
-from analytics.appstate import AppState, User
 from analytics.cohort import Cohort, CohortError
 from analytics.export import (
     ENTITIES,
@@ -33,6 +32,7 @@ from analytics.export import (
     open_export,
     provenance_json,
 )
+from appstate.store import AppState, User
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
 

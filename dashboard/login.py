@@ -14,13 +14,11 @@ import html
 import secrets
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import flask
 
-if TYPE_CHECKING:
-    from dashboard.app import AppContext
+from dashboard.context import AppContext
 
 OPEN_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/healthz", "/_favicon")
 # Requests a page does not navigate to: refused with 401 rather than redirected to a form.

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
-from warehouse.errors import ShopSightError
+from common.errors import ShopSightError
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -1,4 +1,4 @@
-"""Metrics of DESIGN.md section 4, computed the same way for every task and candidate.
+"""Metrics of the modelling protocol (docs/models.md), computed alike for every task and model.
 
 Classification is judged on probabilities at the data's natural prevalence: ROC-AUC, PR-AUC
 (average precision), Brier score, a reliability curve, lift in the top 10 %, and F1 at a

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -23,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
+from warehouse.engine import load_sql
+
 FloatArray = npt.NDArray[np.float64]
 
 CUSTOMER_FEATURES: tuple[str, ...] = (
@@ -130,12 +129,6 @@ def rows(
     return relation.fetchall()
 
 
-@cache
-def load_sql(name: str) -> str:
-    """Text of ``models/sql/<name>.sql``."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
 @dataclass(frozen=True)
 class DataWindow:
     """The time span of the events: first event and the anchor (midnight after the last)."""
@@ -161,19 +154,23 @@ def customer_features(
     con: duckdb.DuckDBPyConnection, cutoff: datetime, window_days: int
 ) -> pl.DataFrame:
     """One row per customer seen before ``cutoff``: ``customer_id`` and CUSTOMER_FEATURES."""
-    return frame(con, load_sql("customer_features"), {"cutoff": cutoff, "window_days": window_days})
+    return frame(
+        con, load_sql("customer_features", "models"), {"cutoff": cutoff, "window_days": window_days}
+    )
 
 
 def customer_labels(
     con: duckdb.DuckDBPyConnection, cutoff: datetime, horizon_days: int
 ) -> pl.DataFrame:
     """What each customer seen before ``cutoff`` did in ``[cutoff, cutoff + horizon)``."""
-    return frame(con, load_sql("customer_labels"), {"cutoff": cutoff, "horizon_days": horizon_days})
+    return frame(
+        con, load_sql("customer_labels", "models"), {"cutoff": cutoff, "horizon_days": horizon_days}
+    )
 
 
 def prepare_session_prefixes(con: duckdb.DuckDBPyConnection) -> None:
     """Materialise the pre-signal events of every session (a TEMP table, never persisted)."""
-    con.execute(load_sql("session_prefix_events"))
+    con.execute(load_sql("session_prefix_events", "models"))
 
 
 def session_features(
@@ -196,7 +193,7 @@ def session_features(
         "max_events": first_events or 2**31 - 1,
         "has_clock_time": has_clock_time,
     }
-    features = frame(con, load_sql("session_features"), params)
+    features = frame(con, load_sql("session_features", "models"), params)
     outcome = frame(
         con,
         "SELECT session_id, converted, revenue FROM sessions WHERE NOT is_aggregate",
@@ -231,7 +228,7 @@ def session_profiles(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     to ``clicks``, ``viewed_price_sum``, ``last_price_above_category_avg`` and
     ``deepest_page``), and the feature table of session segmentation.
     """
-    return frame(con, load_sql("session_profiles"))
+    return frame(con, load_sql("session_profiles", "models"))
 
 
 def matrix(table: pl.DataFrame, names: tuple[str, ...] | list[str]) -> FloatArray:

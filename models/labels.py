@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from warehouse.errors import ShopSightError
+from common.errors import ShopSightError
 from warehouse.reader import LOCKDOWN
 
 LABEL_MARTS = ("sessions", "customers")

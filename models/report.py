@@ -8,9 +8,10 @@ from typing import Any
 
 import duckdb
 
-from warehouse.errors import ShopSightError, WarehouseNotFoundError
+from common.errors import ShopSightError
+from warehouse.errors import WarehouseNotFoundError
 
-#: The metric names of the ``report --json`` contract (DESIGN.md section 8), then the rest.
+#: The metric names of the ``report --json`` contract (README), then the rest.
 CONTRACT_METRICS = ("roc_auc", "pr_auc", "brier", "f1", "mae", "r2", "silhouette")
 EXTRA_METRICS = (
     "lift_at_10",
@@ -39,7 +40,7 @@ EXTRA_METRICS = (
 def load_runs(db_path: Path | str) -> list[dict[str, Any]]:
     db_path = Path(db_path)
     if not db_path.exists():
-        raise WarehouseNotFoundError(f"{db_path}: no warehouse here")
+        raise WarehouseNotFoundError(db_path)
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         tables = {

@@ -196,7 +196,7 @@ def score_models(
     )  # fmt: skip
 
 
-#: Columns the dashboard and exports rely on (DESIGN.md section 8): present even when the
+#: Columns the dashboard and exports rely on (a README contract): present even when the
 #: model behind them is unavailable, as NULL (never a made-up zero).
 SESSION_CONTRACT: dict[str, pl.DataType] = {"conversion_prob": pl.Float64()}
 CUSTOMER_CONTRACT: dict[str, pl.DataType] = {

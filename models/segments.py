@@ -6,7 +6,7 @@
   adjusted Rand index of refits on resamples against the reference fit) is at least 0.75;
   when none is that stable, the most stable k.
 - HDBSCAN is fitted on a sample (beyond ~200k points in 10-D it is impractical on two cores,
-  DESIGN.md section 5) and the rest is assigned by an XGBoost classifier trained on the
+  docs/models.md) and the rest is assigned by an XGBoost classifier trained on the
   sample's labels. Its noise group (-1) is a segment like any other, named "Noise
   (unclustered)", so the people it could not place are shown, not hidden.
 - Each segment's profile is the effect size (Cohen's d on the transformed features) of every

@@ -1,7 +1,7 @@
 """``shopsight train``: fit, audit, evaluate and select every model the data allows.
 
 For each task the capabilities allow (the others are recorded as unavailable, with the
-reason), the flow is the protocol of DESIGN.md section 4:
+reason), the flow is the protocol of docs/models.md:
 
 1. build point-in-time features and the label (:mod:`models.features`);
 2. the leakage audit (:mod:`models.leakage`): a label a depth-3 tree rebuilds is withheld;
@@ -46,6 +46,7 @@ from models.fitting import FittedModel, fit_candidate, subsample
 from models.labels import BUILTIN_LABELS, CustomLabel, evaluate_label, locked_connection
 from models.leakage import audit_label
 from models.segments import Scaler, choose_k, fit_hdbscan, name_segments, profile
+from warehouse.engine import load_sql
 from warehouse.versions import derived_version
 
 FloatArray = npt.NDArray[np.float64]
@@ -253,7 +254,7 @@ def _session_tasks(ctx: _Context) -> None:
         # session and its twin never sit on both sides of a split.
         groups = np.asarray(table.select(pl.struct(names).hash(7)).to_series(), dtype=object)
         recipe = {"source": "aggregate_sessions"}
-        # The published comparison (DESIGN.md section 4, docs/models.md): a candidate that
+        # The published comparison (docs/models.md): a candidate that
         # tunes itself, but only inside each training fold.
         extra: tuple[str, ...] = ("nested_ensemble",)
     else:
@@ -624,7 +625,7 @@ def _segment_task(ctx: _Context) -> None:
 def custom_label_view(mart: str) -> tuple[str, str]:
     """The query a custom label is written against, and its key column."""
     if mart == "sessions":
-        return feat.load_sql("session_profiles"), "session_id"
+        return load_sql("session_profiles", "models"), "session_id"
     return "SELECT * FROM customers", "customer_id"
 
 

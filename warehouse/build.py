@@ -8,7 +8,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,9 +17,11 @@ import duckdb
 
 from warehouse import __version__
 from warehouse.adapters import ResolvedAdapter, resolve_builtin
+from warehouse.capabilities import write_capabilities
 from warehouse.codebook import codebook_rows
 from warehouse.engine import load_sql, quote_ident, rows, run
 from warehouse.errors import IngestError, NothingLoadedError
+from warehouse.ledger import SourceResult, write_ledger
 from warehouse.raw import RAW, load_raw
 from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY, EVENT_COLUMN_NAMES, EVENT_COLUMNS
 from warehouse.sources import InputFile, expand_inputs, sha256_of
@@ -28,25 +30,6 @@ from warehouse.versions import writing_version
 Progress = Callable[[str], None]
 
 MART_TABLES = ("sessions", "customers", "cohort_retention", "daily_sessions")
-
-
-@dataclass
-class SourceResult:
-    """One input file's line in the ingest ledger."""
-
-    source_id: str
-    path: str
-    format: str
-    variant: str
-    sha256: str
-    size_bytes: int
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    has_clock_time: bool = True
-    status: str = "loaded"  # loaded | skipped | failed
-    note: str = ""
-    file_order: int = 0
 
 
 @dataclass
@@ -428,7 +411,7 @@ def _build_marts(
     fingerprint: str,
     options: BuildOptions,
 ) -> None:
-    _write_ledger(con, sources)
+    write_ledger(con, sources)
     con.execute(
         "CREATE TABLE rejected_rows AS "
         "SELECT r.source_id, l.path AS file, r.line, r.column_name, r.reason, r.raw "
@@ -439,8 +422,6 @@ def _build_marts(
     create_events_view(con, stored)
     for name in MART_TABLES:
         run(con, name)
-    from warehouse.capabilities import write_capabilities
-
     capabilities = write_capabilities(con, sources)
     con.execute(
         "CREATE TABLE build_info AS SELECT $build_id AS build_id, now()::TIMESTAMP AS built_at, "
@@ -460,23 +441,6 @@ def _build_marts(
     )
     for temp in ("staged_session_aggregates", "staged_rejects", "duplicate_rows"):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
-
-
-def _write_ledger(con: duckdb.DuckDBPyConnection, sources: list[SourceResult]) -> None:
-    con.execute(
-        "CREATE TABLE ingest_ledger (source_id VARCHAR, path VARCHAR, format VARCHAR, "
-        "variant VARCHAR, sha256 VARCHAR, size_bytes BIGINT, rows_read BIGINT, "
-        "rows_loaded BIGINT, rows_rejected BIGINT, has_clock_time BOOLEAN, status VARCHAR, "
-        "note VARCHAR, file_order INTEGER, ingested_at TIMESTAMP DEFAULT now()::TIMESTAMP)"
-    )
-    fields = [
-        "source_id", "path", "format", "variant", "sha256", "size_bytes", "rows_read",
-        "rows_loaded", "rows_rejected", "has_clock_time", "status", "note", "file_order",
-    ]  # fmt: skip
-    con.executemany(
-        f"INSERT INTO ingest_ledger ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
-        [[asdict(s)[f] for f in fields] for s in sources],
-    )
 
 
 def current_build(db_path: Path) -> dict[str, Any] | None:

@@ -6,14 +6,12 @@ that reason on every surface, instead of showing a zero that looks like a measur
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 
 from warehouse.engine import rows
-
-if TYPE_CHECKING:
-    from warehouse.build import SourceResult
+from warehouse.ledger import SourceResult
 
 # Below this share of purchasing sessions that also hold a cart add, journeys look sampled
 # (the GA4 public sample: 11 of 526 purchases), and funnel rates would be artefacts.

@@ -13,14 +13,28 @@ from typing import Any
 import duckdb
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
+# Each layer keeps its queries in ``<package>/sql/``; the layer's name picks the folder.
+SQL_PACKAGES = ("warehouse", "models", "analytics")
+
+
+def sql_dir(package: str = "warehouse") -> Path:
+    """The folder of ``package``'s SQL files."""
+    if package not in SQL_PACKAGES:
+        raise KeyError(f"no SQL folder for {package!r}; one of {', '.join(SQL_PACKAGES)}")
+    return SQL_DIR.parents[1] / package / "sql"
 
 
 @cache
-def load_sql(name: str) -> str:
-    """Return the text of ``warehouse/sql/<name>.sql``."""
-    path = SQL_DIR / f"{name}.sql"
+def load_sql(name: str, package: str = "warehouse") -> str:
+    """Return the text of ``<package>/sql/<name>.sql``: the one loader of named SQL.
+
+    A file is a pure query (jaffle_shop style: import CTEs, logical CTEs, ``final``); the
+    caller decides whether it becomes a table, a view or a result, and binds its values.
+    """
+    folder = sql_dir(package)
+    path = folder / f"{name}.sql"
     if not path.is_file():
-        raise KeyError(f"no SQL file named {name!r} in {SQL_DIR}")
+        raise KeyError(f"no SQL file named {name!r} in {folder}")
     return path.read_text(encoding="utf-8")
 
 

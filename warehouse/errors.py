@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-class ShopSightError(Exception):
-    """Base class: the message is written for the person running the command."""
+from common.errors import ShopSightError
 
 
 class IngestError(ShopSightError):
@@ -53,4 +51,16 @@ class NothingLoadedError(ShopSightError):
 
 
 class WarehouseNotFoundError(ShopSightError):
-    """The --db path does not point at a built warehouse."""
+    """The --db path does not point at a built warehouse.
+
+    ``detail`` says what is wrong when something is there but it is not a warehouse; the
+    default is the one "nothing here yet" message every surface shows.
+    """
+
+    def __init__(self, db_path: Path | str, detail: str | None = None) -> None:
+        self.db_path = Path(db_path)
+        self.detail = detail or (
+            f"no warehouse here; build one with `shopsight build --db {db_path} INPUT…` "
+            "or run `shopsight demo`"
+        )
+        super().__init__(f"{db_path}: {self.detail}")

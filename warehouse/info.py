@@ -19,13 +19,11 @@ CONTRACT_TABLES = (
 
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     if not db_path.exists():
-        raise WarehouseNotFoundError(
-            f"{db_path}: no warehouse here; build one with `shopsight build --db {db_path} INPUT…`"
-        )
+        raise WarehouseNotFoundError(db_path)
     try:
         return duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as exc:
-        raise WarehouseNotFoundError(f"{db_path}: not a readable warehouse ({exc})") from None
+        raise WarehouseNotFoundError(db_path, f"not a readable warehouse ({exc})") from None
 
 
 def warehouse_info(db_path: Path | str) -> dict[str, Any]:
@@ -40,7 +38,7 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
             ).fetchall()
         }
         if "build_info" not in existing:
-            raise WarehouseNotFoundError(f"{db_path}: not a ShopSight warehouse (no build_info)")
+            raise WarehouseNotFoundError(db_path, "not a ShopSight warehouse (no build_info)")
         build = con.sql("SELECT * FROM build_info").pl().to_dicts()[0]
         caps_rows = con.sql("SELECT name, available, reason FROM capabilities").fetchall()
         capabilities = {name: bool(available) for name, available, _ in caps_rows}

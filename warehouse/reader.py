@@ -60,9 +60,7 @@ class WarehouseReader:
         try:
             target = os.path.realpath(self.db_path, strict=True)
         except OSError:
-            raise WarehouseNotFoundError(
-                f"{self.db_path}: no warehouse here; build one with `shopsight build`"
-            ) from None
+            raise WarehouseNotFoundError(self.db_path) from None
         with self._lock:
             if self._con is None or target != self._target:
                 fresh = duckdb.connect(target, read_only=True)

@@ -1,4 +1,4 @@
-"""The canonical event model (DESIGN.md section 2) and the capability names.
+"""The canonical event model (docs/architecture.md) and the capability names.
 
 Column names here are a contract shared by every adapter, the marts and the models.
 """

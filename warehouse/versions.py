@@ -23,8 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from common.errors import ShopSightError
 from warehouse.engine import connect
-from warehouse.errors import ShopSightError, WarehouseNotFoundError
+from warehouse.errors import WarehouseNotFoundError
 
 
 @contextmanager
@@ -73,9 +74,7 @@ def derived_version(
     """
     db_path = Path(db_path)
     if not db_path.exists():
-        raise WarehouseNotFoundError(
-            f"{db_path}: no warehouse here; build one with `shopsight build --db {db_path} …`"
-        )
+        raise WarehouseNotFoundError(db_path)
     current = Path(os.path.realpath(db_path))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = db_path.with_name(f"{db_path.stem}.{stamp}-{label}.duckdb")

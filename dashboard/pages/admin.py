@@ -8,12 +8,12 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
-from analytics.appstate import ROLES
+from appstate.store import ROLES
+from common.errors import ShopSightError
 from dashboard import ids
-from dashboard.app import context
 from dashboard.auth import RIGHTS, may
 from dashboard.components import empty_state, page_header
-from warehouse.errors import ShopSightError
+from dashboard.context import context
 
 PATH = "/admin"
 TITLE = "Admin"

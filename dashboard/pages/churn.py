@@ -13,9 +13,9 @@ from dash import Input, Output, State, dcc, html, no_update
 from analytics.churn import churn_view
 from analytics.cohort import Cohort
 from dashboard import ids
-from dashboard.app import context
 from dashboard.auth import may
 from dashboard.components import chips, empty_state, page_header
+from dashboard.context import context
 from dashboard.figures import tier_bars
 
 PATH = "/churn"

@@ -28,12 +28,12 @@ from analytics.explore import (
     distinct_values,
     facet_counts,
 )
+from common.errors import ShopSightError
 from dashboard import ids
-from dashboard.app import context
 from dashboard.auth import may
 from dashboard.components import chips, empty_state, error_alert, page_header
+from dashboard.context import context
 from dashboard.figures import facet_bars, message_figure
-from warehouse.errors import ShopSightError
 
 PATH = "/cohorts"
 TITLE = "Cohorts"

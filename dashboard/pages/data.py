@@ -20,12 +20,12 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from analytics.data_health import capabilities, ledger, rejected_rows, rejection_summary
 from analytics.upload_scoring import MAX_UPLOAD_BYTES, score_upload
+from common.errors import ShopSightError
 from dashboard import ids
-from dashboard.app import context
 from dashboard.auth import may
 from dashboard.components import page_header
+from dashboard.context import context
 from dashboard.jobs import RebuildJob
-from warehouse.errors import ShopSightError
 
 PATH = "/data"
 TITLE = "Data"

@@ -12,8 +12,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from analytics.models_view import TaskView, early_scoring, model_tasks
-from dashboard.app import context
 from dashboard.components import empty_state, page_header
+from dashboard.context import context
 from dashboard.figures import BLUE, NAVY, TEAL, figure
 
 PATH = "/models"

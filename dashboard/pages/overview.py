@@ -11,8 +11,8 @@ from dash import html
 from analytics.cohort import Cohort
 from analytics.overview import freshness, kpis
 from dashboard import ids
-from dashboard.app import context
 from dashboard.components import chips, kpi_card, page_header
+from dashboard.context import context
 
 PATH = "/"
 TITLE = "Overview"

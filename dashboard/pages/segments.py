@@ -12,8 +12,8 @@ from dash import Input, Output, dcc, html
 from analytics.cohort_sql import warehouse_shape
 from analytics.segments import segment_heatmap, segment_map_sample, segment_summary
 from dashboard import ids
-from dashboard.app import context
 from dashboard.components import empty_state, page_header
+from dashboard.context import context
 from dashboard.figures import message_figure, segment_heatmap_figure, segment_map_figure
 
 PATH = "/segments"

@@ -13,8 +13,8 @@ from analytics.cohort import Cohort
 from analytics.cohort_sql import warehouse_shape
 from analytics.funnel import distribution, funnel, retention_matrix
 from dashboard import ids
-from dashboard.app import context
 from dashboard.components import chips, empty_state, page_header
+from dashboard.context import context
 from dashboard.figures import funnel_figure, histogram_bars, message_figure, retention_heatmap
 
 PATH = "/sessions"

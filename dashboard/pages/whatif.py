@@ -35,8 +35,8 @@ from analytics.whatif import (
     WhatIf,
 )
 from dashboard import ids
-from dashboard.app import context
 from dashboard.components import empty_state, error_alert, page_header
+from dashboard.context import context
 from dashboard.figures import AMBER, NAVY, RED, TEAL, TIER_COLOURS, figure
 from models.tiers import HIGH_RISK, MEDIUM_RISK
 from warehouse.reader import WarehouseReader

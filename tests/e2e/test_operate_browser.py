@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from analytics.appstate import AppState
+from appstate.store import AppState
 from tests.e2e.conftest import _serve, screenshot
 from tests.e2e.test_browser import settle
 

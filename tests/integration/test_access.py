@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.appstate import AppState
+from appstate.store import AppState
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings

@@ -11,7 +11,7 @@ import zipfile
 import polars as pl
 import pytest
 
-from analytics.appstate import AppState
+from appstate.store import AppState
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings

@@ -467,7 +467,7 @@ def test_reset_returns_every_slider_to_the_start(client, reader, engine):
 
 
 def test_a_viewer_can_use_what_if(trained_db, tmp_path, reader, engine):
-    from analytics.appstate import AppState
+    from appstate.store import AppState
     from tests.integration.test_access import sign_in
 
     state = tmp_path / "state.sqlite3"

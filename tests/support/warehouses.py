@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from synthetic.shop import generate_events
 from warehouse.build import build_warehouse
 from warehouse.engine import run
-from warehouse.generate import generate_events
 from warehouse.versions import derived_version
 
 FAKE_SCORES_SQL = """

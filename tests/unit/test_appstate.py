@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics.appstate import (
+from analytics.cohort import CohortError
+from appstate.store import (
     SCHEMA_VERSION,
     AppState,
     AppStateError,
@@ -19,7 +20,6 @@ from analytics.appstate import (
     default_state_path,
     verify_password,
 )
-from analytics.cohort import CohortError
 from tests.conftest import EVENT_LOG_HEADER
 from tests.unit.test_marts import EVENTS
 

@@ -17,7 +17,6 @@ import pyarrow.parquet as pq
 import pytest
 
 import analytics.export as export_module
-from analytics.appstate import AppState, User, default_state_path
 from analytics.cohort import Cohort, CohortError
 from analytics.cohort_sql import warehouse_shape
 from analytics.export import (
@@ -34,6 +33,7 @@ from analytics.export import (
     neutralise_strings,
     open_export,
 )
+from appstate.store import AppState, User, default_state_path
 from dashboard.cli import main
 from dashboard.export_route import register_export_routes
 from tests.conftest import EVENT_LOG_HEADER, query

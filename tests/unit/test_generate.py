@@ -1,4 +1,4 @@
-"""Tests for the synthetic REES46-shaped event log (warehouse/generate.py).
+"""Tests for the synthetic REES46-shaped event log (synthetic/shop.py).
 
 The behavioural tests run on one default-size log (5,000 customers x 180 days, well under a
 second to generate) because the funnel and churn targets are stated at that size; format and
@@ -15,8 +15,8 @@ from typing import Any, Literal
 import polars as pl
 import pytest
 
-import warehouse.generate as gen
-from warehouse.generate import COLUMNS, SCHEMA, GenerateSummary, category_id, generate_events
+import synthetic.shop as gen
+from synthetic.shop import COLUMNS, SCHEMA, GenerateSummary, category_id, generate_events
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
 UUID_RE = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"

@@ -16,9 +16,9 @@ from polars.testing import assert_frame_equal
 from dashboard.cli import main
 from models import features as feat
 from models.train import TrainOptions, train_models
+from synthetic.shop import generate_events
 from tests.conftest import query
 from warehouse.build import BuildOptions, build_warehouse
-from warehouse.generate import generate_events
 
 
 @pytest.fixture(scope="module")

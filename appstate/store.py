@@ -2,7 +2,7 @@
 
 The warehouse is disposable (a rebuild replaces it from the sources); what people do in the
 app is not, so it lives here, in a small SQLite file next to the ``--db`` link that no build
-touches (DESIGN.md §3). SQLite because it ships with Python, survives a crash (WAL), and is
+touches (docs/architecture.md). SQLite because it ships with Python, survives a crash (WAL), and is
 plenty for a handful of writers; everything goes through bound parameters.
 
 Thread safety: every call opens its own connection (sqlite3 connections must not be shared
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.cohort import Cohort
-from warehouse.errors import ShopSightError
+from common.errors import ShopSightError
 
 STATE_FILE_NAME = "shopsight-state.sqlite3"
 SCHEMA_VERSION = 1

@@ -1,0 +1,1 @@
+"""What every layer shares and no layer owns: the root error type."""

@@ -1,0 +1,48 @@
+"""The ingest ledger: one line per input file, with its hash and its row accounting.
+
+It lives apart from the build so that the capability checks, which read the ledger's
+records, and the build, which writes them, do not import each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import duckdb
+
+
+@dataclass
+class SourceResult:
+    """One input file's line in the ingest ledger."""
+
+    source_id: str
+    path: str
+    format: str
+    variant: str
+    sha256: str
+    size_bytes: int
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    has_clock_time: bool = True
+    status: str = "loaded"  # loaded | skipped | failed
+    note: str = ""
+    file_order: int = 0
+
+
+LEDGER_COLUMNS = tuple(f.name for f in fields(SourceResult))
+
+
+def write_ledger(con: duckdb.DuckDBPyConnection, sources: list[SourceResult]) -> None:
+    """Create the ``ingest_ledger`` table of a new build from its sources' records."""
+    con.execute(
+        "CREATE TABLE ingest_ledger (source_id VARCHAR, path VARCHAR, format VARCHAR, "
+        "variant VARCHAR, sha256 VARCHAR, size_bytes BIGINT, rows_read BIGINT, "
+        "rows_loaded BIGINT, rows_rejected BIGINT, has_clock_time BOOLEAN, status VARCHAR, "
+        "note VARCHAR, file_order INTEGER, ingested_at TIMESTAMP DEFAULT now()::TIMESTAMP)"
+    )
+    con.executemany(
+        f"INSERT INTO ingest_ledger ({', '.join(LEDGER_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(LEDGER_COLUMNS))})",
+        [[asdict(s)[c] for c in LEDGER_COLUMNS] for s in sources],
+    )
