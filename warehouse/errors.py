@@ -60,7 +60,7 @@ class WarehouseNotFoundError(ShopSightError):
     def __init__(self, db_path: Path | str, detail: str | None = None) -> None:
         self.db_path = Path(db_path)
         self.detail = detail or (
-            f"no warehouse here; build one with `shopsight build --db {db_path} INPUT…` "
+            f"no warehouse here; build one with `shopsight build` (--db {db_path} INPUT…) "
             "or run `shopsight demo`"
         )
         super().__init__(f"{db_path}: {self.detail}")
