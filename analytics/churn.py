@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from analytics.cohort import Cohort, CohortError
+from analytics.cohort_relations import cohort_query
 from analytics.cohort_sql import compile_cohort, warehouse_shape
-from warehouse.engine import quote_ident
 from warehouse.reader import WarehouseReader
 
 RISK_COLUMNS = (
@@ -57,39 +57,25 @@ def churn_view(
         )
         return ChurnView(False, reason, empty, empty, 0)
     compiled = compile_cohort(cohort, shape)
-    members = f"({compiled.customers_sql})"
+    value_known = shape.has("customer_scores", "value_at_risk")
     tier_counts = reader.frame(
-        "SELECT churn_tier, count(*) AS customers, "
-        + (
-            "coalesce(sum(value_at_risk), 0) AS value_at_risk "
-            if shape.has("customer_scores", "value_at_risk")
-            else "NULL::DOUBLE AS value_at_risk "
-        )
-        + f"FROM {members} AS c WHERE churn_tier IS NOT NULL GROUP BY 1 "
-        "ORDER BY CASE churn_tier WHEN 'High' THEN 0 WHEN 'Medium' THEN 1 ELSE 2 END",
-        compiled.params,
+        cohort_query("churn_tiers", compiled, "cohort_customers"),
+        {**compiled.params, "value_known": value_known},
     )
     reasons = sorted(c for c in shape.columns["customer_scores"] if c.startswith("churn_reason_"))
     available = set(shape.columns["customers"]) | set(shape.columns["customer_scores"])
     columns = [c for c in RISK_COLUMNS if c in available] + reasons
-    rank = "value_at_risk" if "value_at_risk" in available else "churn_prob"
     bad = [t for t in tiers if t not in ("High", "Medium", "Low")]
     if bad:
         raise CohortError("churn_tier", f"{bad[0]!r} is not a churn tier")
-    params = {
-        **compiled.params,
-        "tiers": list(tiers),
+    in_tiers = {**compiled.params, "tiers": list(tiers)}
+    page = {
+        "rank_by_value": "value_at_risk" in available,
         "limit": max(1, min(limit, MAX_LIST)),
         "offset": max(0, offset),
     }
     at_risk = reader.frame(
-        f"SELECT {', '.join(quote_ident(c) for c in columns)} FROM {members} AS c "
-        f"WHERE list_contains($tiers, churn_tier) ORDER BY {quote_ident(rank)} DESC NULLS LAST, "
-        "customer_id LIMIT $limit OFFSET $offset",
-        params,
-    )
-    total = reader.rows(
-        f"SELECT count(*) FROM {members} AS c WHERE list_contains($tiers, churn_tier)",
-        {k: v for k, v in params.items() if k not in ("limit", "offset")},
-    )[0][0]
-    return ChurnView(True, None, tier_counts, at_risk, int(total))
+        cohort_query("at_risk_customers", compiled, "cohort_customers"), {**in_tiers, **page}
+    ).select(columns)
+    total = reader.rows(cohort_query("at_risk_count", compiled, "cohort_customers"), in_tiers)
+    return ChurnView(True, None, tier_counts, at_risk, int(total[0][0]))

@@ -6,38 +6,42 @@ from __future__ import annotations
 import polars as pl
 
 from warehouse.capabilities import CAPABILITY_EFFECTS
+from warehouse.engine import load_sql
 from warehouse.reader import WarehouseReader
 
 MAX_REJECTS = 1000
+MAX_REASONS = 50
 
 
 def ledger(reader: WarehouseReader) -> pl.DataFrame:
-    return reader.frame(
-        "SELECT path, format, variant, rows_read, rows_loaded, rows_rejected, status, note, "
-        "left(sha256, 12) AS sha256 FROM ingest_ledger ORDER BY file_order"
+    """The ingest ledger as the page shows it: hashes shortened to 12 characters."""
+    return reader.frame(load_sql("ledger_lines")).select(
+        "path",
+        "format",
+        "variant",
+        "rows_read",
+        "rows_loaded",
+        "rows_rejected",
+        "status",
+        "note",
+        pl.col("sha256").str.slice(0, 12),
     )
 
 
 def capabilities(reader: WarehouseReader) -> pl.DataFrame:
     """Each capability, whether the data has it, why, and what it switches on."""
-    frame = reader.frame("SELECT name, available, reason FROM capabilities ORDER BY name")
+    frame = reader.frame(load_sql("capability_list")).sort("name")
     return frame.with_columns(
         pl.col("name").replace_strict(CAPABILITY_EFFECTS, default="").alias("switches_on")
     )
 
 
 def rejection_summary(reader: WarehouseReader) -> pl.DataFrame:
-    """Rejected rows grouped by file and the shape of their reason."""
-    return reader.frame(
-        "SELECT file, column_name, regexp_replace(regexp_replace(reason, '''[^'']*''', '''…''', "
-        "'g'), '[0-9]+', 'N', 'g') AS reason, count(*) AS rows, min(line) AS first_line "
-        "FROM rejected_rows GROUP BY ALL ORDER BY rows DESC, first_line LIMIT 50"
-    )
+    """Rejected rows grouped by file, column and the shape of their reason."""
+    params = {"by_column": True, "limit": MAX_REASONS}
+    return reader.frame(load_sql("rejection_reasons"), params)
 
 
 def rejected_rows(reader: WarehouseReader, limit: int = MAX_REJECTS) -> pl.DataFrame:
-    return reader.frame(
-        "SELECT file, line, column_name, reason, raw FROM rejected_rows "
-        "ORDER BY file, line LIMIT $limit",
-        {"limit": max(1, min(limit, MAX_REJECTS))},
-    )
+    params = {"limit": max(1, min(limit, MAX_REJECTS))}
+    return reader.frame(load_sql("rejected_row_list", "analytics"), params)

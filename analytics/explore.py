@@ -10,19 +10,21 @@ from typing import Any
 import polars as pl
 
 from analytics.cohort import Cohort, CohortError
+from analytics.cohort_relations import cohort_query
 from analytics.cohort_sql import compile_cohort, warehouse_shape
 from analytics.overview import Kpi, kpis
 from warehouse.engine import quote_ident
 from warehouse.reader import WarehouseReader
 
 # Facets a chart can show and a click can add as a filter: name → (mart, column, label).
+# The values are read by analytics/sql/*_facet_counts.sql; the column is the one it needs.
 FACETS: dict[str, tuple[str, str, str]] = {
     "country": ("any", "country", "Country"),
     "device": ("any", "device", "Device"),
     "traffic_source": ("any", "traffic_source", "Traffic source"),
-    "acquisition_month": ("customers", "strftime(c.acquisition_month, '%Y-%m')", "Acquired"),
+    "acquisition_month": ("customers", "acquisition_month", "Acquired"),
     "churn_tier": ("scores", "churn_tier", "Churn tier"),
-    "segment": ("scores", "segment_id::VARCHAR", "Segment"),
+    "segment": ("scores", "segment_id", "Segment"),
     "rfm_tier": ("scores", "rfm_tier", "RFM tier"),
 }
 MAX_PAGE = 500
@@ -49,11 +51,11 @@ def count(reader: WarehouseReader, cohort: Cohort) -> CohortCount:
     if compiled.sessions_from_customers:
         sessions = int(from_customers or 0)
     else:
-        counted = "coalesce(sum(sessions), 0)" if compiled.rollup_ok else "count(*)"
-        mart = "daily_sessions" if compiled.rollup_ok else "sessions"
-        sessions = reader.rows(
-            f"SELECT {counted} FROM {mart} AS s WHERE {compiled.session_where}", compiled.params
-        )[0][0]
+        if compiled.rollup_ok:
+            sql = cohort_query("cohort_session_count_daily", compiled, "cohort_daily_sessions")
+        else:
+            sql = cohort_query("cohort_session_count", compiled, "cohort_sessions")
+        sessions = reader.rows(sql, compiled.params)[0][0]
     return CohortCount(customers, int(sessions), total_customers, int(total_sessions))
 
 
@@ -70,32 +72,18 @@ def facet_counts(
     mart, column, _ = FACETS[facet]
     shape = warehouse_shape(reader)
     compiled = compile_cohort(cohort, shape)
-    if mart == "scores" and not shape.has("customer_scores", column.split("::")[0]):
-        return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
-    order = (
-        "CASE value WHEN 'High' THEN 0 WHEN 'Medium' THEN 1 ELSE 2 END"
-        if facet == "churn_tier"
-        else "count DESC, value"
-    )
-    label = "value"
-    if facet == "segment" and shape.has("customer_scores", "segment_name"):
-        label = "any_value(c.segment_name)"
+    empty = pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
+    if mart == "scores" and not shape.has("customer_scores", column):
+        return empty
+    params = {**compiled.params, "facet": facet, "limit": limit}
     if shape.has_customers:
-        expr = column if column.startswith("strftime") else f"c.{column}"
-        sql = (
-            f"SELECT {expr}::VARCHAR AS value, {label}::VARCHAR AS label, count(*) AS count "
-            f"FROM ({compiled.customers_sql}) AS c WHERE {expr} IS NOT NULL "
-            f"GROUP BY 1 ORDER BY {order} LIMIT $limit"
-        )
+        sql = cohort_query("customer_facet_counts", compiled, "cohort_customers")
+        params["named_segments"] = shape.has("customer_scores", "segment_name")
     elif mart == "any":
-        sql = (
-            f"SELECT s.{column}::VARCHAR AS value, value AS label, count(*) AS count "
-            f"FROM sessions AS s WHERE {compiled.session_where} AND s.{column} IS NOT NULL "
-            f"GROUP BY 1 ORDER BY {order} LIMIT $limit"
-        )
+        sql = cohort_query("session_facet_counts", compiled, "cohort_sessions")
     else:
-        return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
-    return reader.frame(sql, {**compiled.params, "limit": limit})
+        return empty
+    return reader.frame(sql, params)
 
 
 def customer_columns(reader: WarehouseReader) -> list[str]:
@@ -128,15 +116,16 @@ def customer_page(
         if column not in allowed:
             raise CohortError("sort", f"cannot sort by {column!r}")
         order_parts.append(f"{quote_ident(column)} {'DESC' if descending else 'ASC'} NULLS LAST")
-    order_parts.append("customer_id")
+    order_parts.append(quote_ident("customer_id"))
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
+    page_sql = cohort_query("customer_page", compiled, "cohort_customers")
     page = reader.frame(
-        f"SELECT * FROM ({compiled.customers_sql}) ORDER BY {', '.join(order_parts)} "
-        "LIMIT $limit OFFSET $offset",
+        page_sql.replace("{order_by}", ", ".join(order_parts)),
         {**compiled.params, "limit": limit, "offset": offset},
     )
-    total = reader.rows(f"SELECT count(*) FROM ({compiled.customers_sql})", compiled.params)[0][0]
+    total_sql = cohort_query("cohort_customer_total", compiled, "cohort_customers")
+    total = reader.rows(total_sql, compiled.params)[0][0]
     return page, int(total)
 
 

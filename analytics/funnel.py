@@ -8,16 +8,17 @@ from dataclasses import dataclass
 import polars as pl
 
 from analytics.cohort import Cohort
+from analytics.cohort_relations import cohort_query
 from analytics.cohort_sql import compile_cohort, warehouse_shape
+from warehouse.engine import load_sql
 from warehouse.reader import WarehouseReader
 
-# (step, predicate over the sessions mart, the same count in the daily roll-up). Each step
-# counts the sessions that reached it.
-FUNNEL_STEPS: tuple[tuple[str, str, str], ...] = (
-    ("Viewed a product or page", "s.hits > 0", "viewing_sessions"),
-    ("Added to cart", "s.cart_adds > 0", "cart_sessions"),
-    ("Began checkout", "s.checkouts > 0 OR s.purchases > 0", "checkout_sessions"),
-    ("Purchased", "s.purchases > 0", "purchasing_sessions"),
+# (step, the column of analytics/sql/funnel_steps*.sql counting the sessions that reached it).
+FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
+    ("Viewed a product or page", "viewing_sessions"),
+    ("Added to cart", "cart_sessions"),
+    ("Began checkout", "checkout_sessions"),
+    ("Purchased", "purchasing_sessions"),
 )
 
 
@@ -45,21 +46,12 @@ def funnel(reader: WarehouseReader, cohort: Cohort) -> Funnel:
             return Funnel([], False, f"{needed}: {shape.reasons.get(needed, 'not in the data')}")
     compiled = compile_cohort(cohort, shape)
     if compiled.rollup_ok and shape.has("daily_sessions", "purchasing_sessions"):
-        counts = ", ".join(f"sum({column})" for _, _, column in FUNNEL_STEPS)
-        sql = (
-            f"SELECT {counts}, sum(explicit_checkout_sessions) FROM daily_sessions AS s "
-            f"WHERE {compiled.session_where}"
-        )
+        sql = cohort_query("funnel_steps_daily", compiled, "cohort_daily_sessions")
     else:
-        counts = ", ".join(
-            f"count(*) FILTER (WHERE {predicate})" for _, predicate, _ in FUNNEL_STEPS
-        )
-        sql = (
-            f"SELECT {counts}, count(*) FILTER (WHERE s.checkouts > 0) "
-            f"FROM sessions AS s WHERE {compiled.session_where}"
-        )
-    (values,) = reader.rows(sql, compiled.params)
-    explicit_checkouts = values[-1]
+        sql = cohort_query("funnel_steps", compiled, "cohort_sessions")
+    (counts,) = reader.frame(sql, compiled.params).to_dicts()
+    values = [counts[column] for _, column in FUNNEL_STEPS]
+    explicit_checkouts = counts["explicit_checkout_sessions"]
     # Without begin-checkout events the step would only repeat the purchases: leave it out.
     keep = [i for i in range(len(FUNNEL_STEPS)) if explicit_checkouts or i != 2]
     steps: list[FunnelStep] = []
@@ -93,23 +85,12 @@ def distribution(
     shape = warehouse_shape(reader)
     compiled = compile_cohort(cohort, shape)
     if measure == "hits":
-        sql = (
-            "WITH v AS (SELECT s.hits AS x FROM sessions AS s WHERE "
-            f"{compiled.session_where} AND s.hits IS NOT NULL), "
-            # approx_quantile (t-digest) instead of sorting millions of sessions for a cap
-            "cap AS (SELECT greatest(approx_quantile(x, 0.99), 1) AS top FROM v) "
-            "SELECT least(x, top) AS bucket, count(*) AS count FROM v, cap "
-            "GROUP BY 1 ORDER BY 1"
-        )
+        sql = cohort_query("hits_distribution", compiled, "cohort_sessions")
         return reader.frame(sql, compiled.params)
     if measure == "cart_abandonment":
         if not shape.has_customers:
             return pl.DataFrame(schema={"bucket": pl.Float64, "count": pl.Int64})
-        sql = (
-            "SELECT floor(cart_abandonment_rate * $bins) / $bins AS bucket, count(*) AS count "
-            f"FROM ({compiled.customers_sql}) AS c WHERE cart_abandonment_rate IS NOT NULL "
-            "GROUP BY 1 ORDER BY 1"
-        )
+        sql = cohort_query("cart_abandonment_distribution", compiled, "cohort_customers")
         return reader.frame(sql, {**compiled.params, "bins": bins})
     raise ValueError(f"unknown measure {measure!r}")
 
@@ -125,24 +106,7 @@ def retention_matrix(reader: WarehouseReader, cohort: Cohort) -> pl.DataFrame:
         return pl.DataFrame()
     if cohort.is_empty():
         # Everyone: the build's own mart already holds the matrix.
-        return reader.frame(
-            "SELECT acquisition_month, months_since_acquisition, cohort_size, "
-            "active_customers, retention_rate FROM cohort_retention ORDER BY 1, 2"
-        )
+        return reader.frame(load_sql("retention_matrix", "analytics"))
     compiled = compile_cohort(cohort, shape)
-    sql = f"""
-        WITH members AS (SELECT customer_id, acquisition_month FROM ({compiled.customers_sql})),
-        activity AS (
-            SELECT DISTINCT s.customer_id, date_trunc('month', s.session_start)::DATE AS month
-            FROM sessions AS s SEMI JOIN members USING (customer_id)
-        ),
-        sizes AS (SELECT acquisition_month, count(*) AS cohort_size FROM members GROUP BY 1)
-        SELECT m.acquisition_month,
-            date_diff('month', m.acquisition_month, a.month) AS months_since_acquisition,
-            z.cohort_size, count(*) AS active_customers,
-            count(*) / any_value(z.cohort_size) AS retention_rate
-        FROM activity AS a JOIN members AS m USING (customer_id)
-        JOIN sizes AS z USING (acquisition_month)
-        GROUP BY 1, 2, 3 ORDER BY 1, 2
-    """
+    sql = cohort_query("cohort_retention_matrix", compiled, "cohort_customers")
     return reader.frame(sql, compiled.params)

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from warehouse.engine import load_sql
 from warehouse.reader import WarehouseReader
 
 CLASSIFICATION_METRICS = (
@@ -71,10 +72,7 @@ def model_tasks(reader: WarehouseReader) -> list[TaskView]:
     tables = {r[0] for r in reader.rows("SELECT table_name FROM information_schema.tables")}
     if "model_runs" not in tables:
         return []
-    runs = reader.frame(
-        "SELECT * FROM model_runs WHERE train_id = (SELECT max(train_id) FROM model_runs) "
-        "ORDER BY task, selected DESC, candidate"
-    ).to_dicts()
+    runs = reader.frame(load_sql("latest_model_runs", "analytics")).to_dicts()
     tasks: dict[str, TaskView] = {}
     for run in runs:
         for key in ("curves", "confusion", "feature_importance", "metrics", "params", "folds"):

@@ -10,6 +10,7 @@ from typing import Any
 from analytics.cohort import Cohort
 from analytics.cohort_sql import CompiledCohort, WarehouseShape, compile_cohort, warehouse_shape
 from models.tiers import HIGH_RISK
+from warehouse.engine import load_sql
 from warehouse.metrics import COUNT_METRICS, METRICS, Metric, unavailable_reason
 from warehouse.reader import WarehouseReader
 
@@ -161,11 +162,12 @@ class Freshness:
 def freshness(reader: WarehouseReader) -> Freshness:
     """Which data is loaded and how fresh it is."""
     shape: WarehouseShape = warehouse_shape(reader)
-    build = reader.frame("SELECT * FROM build_info").to_dicts()[0]
-    sources = reader.frame(
-        "SELECT path, format, rows_read, rows_loaded, rows_rejected, status "
-        "FROM ingest_ledger ORDER BY file_order"
-    ).to_dicts()
+    build = reader.frame(load_sql("current_build")).to_dicts()[0]
+    sources = (
+        reader.frame(load_sql("ledger_lines"))
+        .select("path", "format", "rows_read", "rows_loaded", "rows_rejected", "status")
+        .to_dicts()
+    )
     return Freshness(
         build_id=str(build["build_id"]),
         built_at=str(build["built_at"])[:19],

@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from analytics.cohort_sql import WarehouseShape, warehouse_shape
+from warehouse.engine import load_sql
 from warehouse.reader import WarehouseReader
 
 METHODS = ("kmeans", "hdbscan")
@@ -90,19 +91,11 @@ def segment_summary(reader: WarehouseReader, method: str = "kmeans") -> list[Seg
     shape = warehouse_shape(reader)
     if method not in METHODS or not shape.has("segments"):
         return []
-    rows = reader.frame(
-        "SELECT segment_id, segment_name, members, share, profile FROM segments "
-        "WHERE method = $method ORDER BY segment_id = -1, members DESC",
-        {"method": method},
-    ).to_dicts()
+    rows = reader.frame(load_sql("segment_list", "analytics"), {"method": method}).to_dicts()
     revenue: dict[int, float] = {}
     assignment = _assignment(shape, method)
     if assignment and assignment[0] == "customer_scores" and shape.has("customers", "revenue"):
-        _, _, column = assignment
-        for seg, value in reader.rows(
-            f"SELECT sc.{column}, sum(c.revenue) FROM customers AS c "  # column is ours
-            "JOIN customer_scores AS sc USING (customer_id) GROUP BY 1"
-        ):
+        for seg, value in reader.rows(load_sql("segment_revenue", "analytics"), {"method": method}):
             revenue[int(seg)] = float(value or 0.0)
     total = sum(revenue.values())
     return [
@@ -124,11 +117,8 @@ def segment_heatmap(reader: WarehouseReader, method: str = "kmeans") -> pl.DataF
     if method not in METHODS or not shape.has("segments"):
         return pl.DataFrame()
     records = []
-    for r in reader.frame(
-        "SELECT segment_id, segment_name, profile FROM segments WHERE method = $method "
-        "ORDER BY segment_id",
-        {"method": method},
-    ).to_dicts():
+    segments = reader.frame(load_sql("segment_list", "analytics"), {"method": method})
+    for r in segments.sort("segment_id").to_dicts():
         for feature, stats in json.loads(r["profile"] or "{}").items():
             records.append(
                 {
@@ -152,8 +142,10 @@ def segment_map_sample(
     assignment = _assignment(shape, method)
     if assignment is None:
         return pl.DataFrame()
-    table, key, column = assignment
-    mart = "customers" if table == "customer_scores" else "sessions"
+    table, _, _ = assignment
+    mart, entity = (
+        ("customers", "customer") if table == "customer_scores" else ("sessions", "session")
+    )
     wanted = [
         c
         for c in (
@@ -173,13 +165,14 @@ def segment_map_sample(
     if len(wanted) < 2:
         return pl.DataFrame()
     name_column = "segment_name" if method == "kmeans" else "hdbscan_segment_name"
-    label = f"sc.{name_column}" if shape.has(table, name_column) else f"sc.{column}::VARCHAR"
-    frame = reader.frame(
-        f"SELECT sc.{column} AS segment_id, {label} AS segment_name, "
-        + ", ".join(f"m.{c}::DOUBLE AS {c}" for c in wanted)
-        + f" FROM {mart} AS m JOIN {table} AS sc USING ({key}) "
-        f"ORDER BY hash(m.{key}, $seed) LIMIT $points",
-        {"seed": seed, "points": points},
+    params = {
+        "method": method,
+        "named_segments": shape.has(table, name_column),
+        "seed": seed,
+        "points": points,
+    }
+    frame = reader.frame(load_sql(f"{entity}_segment_map", "analytics"), params).select(
+        "segment_id", "segment_name", *wanted
     )
     if frame.height < 3:
         return pl.DataFrame()

@@ -20,9 +20,15 @@ from warehouse.sources import InputFile, read_csv_header, read_ndjson_keys
 # Codes of the Online Retail files that are not products (postage, fees, manual entries,
 # discounts, samples, commissions, bad-debt adjustments, test lines).
 NON_PRODUCT_CODES = (
-    "POST", "DOT", "M", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B",
-    "ADJUST", "ADJUST2", "TEST001", "TEST002",
-)  # fmt: skip
+    *("POST", "DOT", "C2"),  # postage and carriage
+    *("BANK CHARGES", "AMAZONFEE"),  # fees
+    "M",  # manual entries
+    "D",  # discounts
+    "S",  # samples
+    "CRUK",  # commissions
+    *("B", "ADJUST", "ADJUST2"),  # bad-debt and other adjustments
+    *("TEST001", "TEST002"),  # test lines
+)
 
 
 @dataclass(frozen=True)

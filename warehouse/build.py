@@ -19,7 +19,15 @@ from warehouse import __version__
 from warehouse.adapters import ResolvedAdapter, resolve_builtin
 from warehouse.capabilities import write_capabilities
 from warehouse.codebook import codebook_rows
-from warehouse.engine import load_sql, quote_ident, rows, run
+from warehouse.engine import (
+    create_table,
+    insert_into,
+    load_sql,
+    quote_ident,
+    rows,
+    run,
+    with_relations,
+)
 from warehouse.errors import IngestError, NothingLoadedError
 from warehouse.ledger import SourceResult, write_ledger
 from warehouse.raw import RAW, load_raw
@@ -30,6 +38,15 @@ from warehouse.versions import writing_version
 Progress = Callable[[str], None]
 
 MART_TABLES = ("sessions", "customers", "cohort_retention", "daily_sessions")
+# Columns every build stores, filled or not: the duplicate check and the marts rely on them.
+ALWAYS_STORED = (
+    "event_time",
+    "session_id",
+    "customer_id",
+    "event_type",
+    "source_id",
+    "source_line",
+)
 
 
 @dataclass
@@ -222,10 +239,6 @@ def _ingest_all(
             progress,
             f"  {adapter.format_name} ({adapter.variant}): {result.rows_read:,} rows read",
         )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE source_order "
-        "(source_id VARCHAR, file_order INTEGER, path VARCHAR)"
-    )
     con.executemany(
         "INSERT INTO source_order VALUES (?, ?, ?)",
         [[r.source_id, r.file_order, r.path] for r in results],
@@ -242,9 +255,7 @@ def stored_event_columns(adapters: Iterable[ResolvedAdapter]) -> tuple[str, ...]
     The key columns are always stored, so the duplicate check and the marts can rely on
     them even when no source fills one.
     """
-    fillable = set(DEDUP_HASH_KEY) | {
-        "event_time", "session_id", "customer_id", "event_type", "source_id", "source_line",
-    }  # fmt: skip
+    fillable = set(DEDUP_HASH_KEY) | set(ALWAYS_STORED)
     for adapter in adapters:
         fillable |= set(EVENT_COLUMN_NAMES) - adapter.null_outputs
     return tuple(
@@ -321,13 +332,9 @@ def _ingest_one(
     )[0][0]
     if not has_rejects:
         return
-    con.execute(
-        "INSERT INTO staged_rejects "
-        "SELECT s.source_id, s.source_line, s.reject_column, s.reject_reason, to_json(r)::VARCHAR "
-        f"FROM {target} AS s JOIN {RAW} AS r ON r.line = s.source_line "
-        "WHERE s.source_id = $source_id AND s.reject_reason IS NOT NULL",
-        {"source_id": result.source_id},
-    )
+    relations = {"adapted_rows": f"SELECT * FROM {target}", "raw_rows": f"SELECT * FROM {RAW}"}
+    rejected = with_relations(load_sql("rejected_source_rows"), relations)
+    con.execute(f"INSERT INTO staged_rejects BY NAME {rejected}", {"source_id": result.source_id})
 
 
 def _derive_sessions_and_dedupe(
@@ -350,25 +357,14 @@ def _derive_sessions_and_dedupe(
     _say(progress, "looking for duplicate rows")
     key = ", ".join(quote_ident(c) for c in DEDUP_KEY if c in stored)
     hash_key = ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY)
-    con.execute(load_sql("repeated_hashes").replace("{hash_key}", hash_key))
+    repeated = load_sql("repeated_hashes").replace("{hash_key}", hash_key)
+    create_table(con, "repeated_hashes", sql=repeated, temp=True)
     if not rows(con, "SELECT count(*) FROM repeated_hashes")[0][0]:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE duplicate_rows (source_id VARCHAR, source_line BIGINT, "
-            "first_source_id VARCHAR, first_line BIGINT)"
-        )
-        return
-    con.execute(
-        load_sql("duplicate_rows").replace("{dedup_key}", key).replace("{hash_key}", hash_key)
-    )
-    con.execute(
-        "INSERT INTO staged_rejects "
-        "SELECT d.source_id, d.source_line, NULL, "
-        "CASE WHEN d.first_source_id = d.source_id "
-        "THEN 'duplicate row: same as line ' || d.first_line::VARCHAR "
-        "ELSE 'duplicate row: already loaded from ' || l.path || ' line ' || d.first_line::VARCHAR "
-        "|| ' (overlapping files)' END, NULL "
-        "FROM duplicate_rows AS d JOIN source_order AS l ON l.source_id = d.first_source_id"
-    )
+        return  # duplicate_rows stays the empty table the staging step created
+    duplicates = load_sql("duplicate_rows")
+    duplicates = duplicates.replace("{dedup_key}", key).replace("{hash_key}", hash_key)
+    create_table(con, "duplicate_rows", sql=duplicates, temp=True)
+    insert_into(con, "staged_rejects", "duplicate_rejects")
 
 
 def _account(con: duckdb.DuckDBPyConnection, results: list[SourceResult]) -> None:
@@ -412,25 +408,16 @@ def _build_marts(
     options: BuildOptions,
 ) -> None:
     write_ledger(con, sources)
-    con.execute(
-        "CREATE TABLE rejected_rows AS "
-        "SELECT r.source_id, l.path AS file, r.line, r.column_name, r.reason, r.raw "
-        "FROM staged_rejects AS r JOIN ingest_ledger AS l USING (source_id) "
-        "ORDER BY l.file_order, r.line"
-    )
+    create_table(con, "rejected_rows")
     run(con, "events")
     create_events_view(con, stored)
     for name in MART_TABLES:
-        run(con, name)
+        create_table(con, name)
     capabilities = write_capabilities(con, sources)
-    con.execute(
-        "CREATE TABLE build_info AS SELECT $build_id AS build_id, now()::TIMESTAMP AS built_at, "
-        "$version AS shopsight_version, $duckdb AS duckdb_version, "
-        "$fingerprint AS input_fingerprint, $gap::INTEGER AS session_gap_minutes, "
-        "$capabilities AS capabilities_json, "
-        "(SELECT min(event_time) FROM events) AS data_start, "
-        "(SELECT max(event_time) FROM events) AS data_end",
-        {
+    create_table(
+        con,
+        "build_info",
+        params={
             "build_id": build_id,
             "version": __version__,
             "duckdb": duckdb.__version__,
@@ -452,7 +439,7 @@ def current_build(db_path: Path) -> dict[str, Any] | None:
     except duckdb.Error:
         return None
     try:
-        result = con.sql("SELECT * FROM build_info").pl().to_dicts()
+        result = con.sql(load_sql("current_build")).pl().to_dicts()
     except duckdb.Error:
         return None
     finally:

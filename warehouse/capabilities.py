@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.engine import rows
+from warehouse.engine import load_sql
 from warehouse.ledger import SourceResult
 
 # Below this share of purchasing sessions that also hold a cart add, journeys look sampled
@@ -38,30 +38,14 @@ def compute_capabilities(
 ) -> dict[str, dict[str, Any]]:
     loaded = [s for s in sources if s.status == "loaded" and s.rows_loaded > 0]
     formats = ", ".join(sorted({s.format for s in loaded})) or "none"
-    (
-        events,
-        with_customer,
-        purchases,
-        cart_adds,
-        views,
-        revenue,
-    ) = rows(
-        con,
-        "SELECT count(*), count(customer_id), count(*) FILTER (WHERE event_type = 'purchase'), "
-        "count(*) FILTER (WHERE event_type = 'add_to_cart'), "
-        "count(*) FILTER (WHERE event_type IN ('page_view', 'product_view')), "
-        "coalesce(sum(revenue) FILTER (WHERE event_type = 'purchase'), 0) FROM events",
-    )[0]
-    aggregate_sessions, aggregate_buyers = rows(
-        con,
-        "SELECT count(*), count(*) FILTER (WHERE converted) FROM sessions WHERE is_aggregate",
-    )[0]
-    buying_sessions, buying_with_cart, buying_with_view = rows(
-        con,
-        "SELECT count(*), count(*) FILTER (WHERE cart_adds > 0), "
-        "count(*) FILTER (WHERE hits > 0) FROM sessions "
-        "WHERE purchases > 0 AND NOT is_aggregate",
-    )[0]
+    evidence = con.sql(load_sql("capability_evidence"))  # one row of counts
+    counts: dict[str, Any] = dict(zip(evidence.columns, evidence.fetchall()[0], strict=True))
+    events, with_customer = counts["events"], counts["with_customer"]
+    purchases, cart_adds, views = counts["purchases"], counts["cart_adds"], counts["views"]
+    revenue = counts["revenue"]
+    aggregate_sessions, aggregate_buyers = counts["aggregate_sessions"], counts["aggregate_buyers"]
+    buying_sessions = counts["buying_sessions"]
+    buying_with_cart, buying_with_view = counts["buying_with_cart"], counts["buying_with_view"]
     caps: dict[str, dict[str, Any]] = {}
 
     def put(name: str, available: bool, reason: str) -> None:

@@ -1,11 +1,13 @@
 """The one place that owns DuckDB: connections, named SQL files and identifier quoting.
 
-SQL lives in ``warehouse/sql/<name>.sql``; values always travel as bound parameters, and
+SQL lives in ``<package>/sql/<name>.sql``; values always travel as bound parameters, and
 identifiers (column names that come from a user's file) only pass :func:`quote_ident`.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,71 @@ def load_sql(name: str, package: str = "warehouse") -> str:
     if not path.is_file():
         raise KeyError(f"no SQL file named {name!r} in {folder}")
     return path.read_text(encoding="utf-8")
+
+
+# Leading comment lines and blank lines of a SQL file, then whether the query opens a WITH.
+_LEADING_COMMENTS = re.compile(r"\A(?:\s*--[^\n]*\n)*\s*")
+_OPENS_WITH = re.compile(r"with\b", re.IGNORECASE)
+
+
+def with_relations(sql: str, relations: Mapping[str, str]) -> str:
+    """``sql`` with ``relations`` (name → query) defined as CTEs in front of its own.
+
+    A named query that reads something only its caller knows (a cohort's customers, say)
+    selects from a relation by name; the caller supplies the relation's query here, so the
+    file stays a pure SELECT and the composition is one CTE, not text spliced into the file.
+    The relations' queries bind their values with the same parameters as ``sql``.
+    """
+    if not relations:
+        return sql
+    ctes = ",\n".join(f"{quote_ident(name)} AS (\n{query}\n)" for name, query in relations.items())
+    head = _LEADING_COMMENTS.match(sql)
+    comments, body = sql[: head.end()] if head else "", sql[head.end() if head else 0 :]
+    if _OPENS_WITH.match(body):
+        return f"{comments}WITH {ctes},\n{body[4:].lstrip()}"
+    return f"{comments}WITH {ctes}\n{body}"
+
+
+def named_query(name: str, package: str, relations: Mapping[str, str] | None = None) -> str:
+    """The named query of ``package`` with the caller's ``relations`` in front of it."""
+    return with_relations(load_sql(name, package), relations or {})
+
+
+def create_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    name: str | None = None,
+    params: dict[str, Any] | None = None,
+    *,
+    sql: str | None = None,
+    temp: bool = False,
+) -> None:
+    """Store the named query (or ``sql``, a query built from one) as the table ``table``.
+
+    Files are pure SELECTs; whether a result becomes a table is the caller's choice, made
+    here. ``temp`` tables replace an earlier one of the same name within the build.
+    """
+    body = sql if sql is not None else load_sql(name or table)
+    kind = "OR REPLACE TEMP TABLE" if temp else "TABLE"
+    statement = f"CREATE {kind} {quote_ident(table)} AS\n{body}"
+    if params:
+        con.execute(statement, params)
+    else:
+        con.execute(statement)
+
+
+def insert_into(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    name: str,
+    params: dict[str, Any] | None = None,
+) -> None:
+    """Append the named query's rows to ``table`` (columns matched by name)."""
+    statement = f"INSERT INTO {quote_ident(table)} BY NAME\n{load_sql(name)}"
+    if params:
+        con.execute(statement, params)
+    else:
+        con.execute(statement)
 
 
 def quote_ident(name: str) -> str:

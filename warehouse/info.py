@@ -8,13 +8,16 @@ from typing import Any
 
 import duckdb
 
+from warehouse.engine import load_sql
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.metrics import METRICS, unavailable_reason
 
-CONTRACT_TABLES = (
-    "events", "sessions", "customers", "cohort_retention", "build_info", "ingest_ledger",
-    "rejected_rows", "session_scores", "customer_scores", "segments", "model_runs",
-)  # fmt: skip
+CONTRACT_TABLES = tuple(
+    """events sessions customers cohort_retention build_info ingest_ledger rejected_rows
+    session_scores customer_scores segments model_runs""".split()
+)
+# How many rejection reasons `shopsight info` lists.
+TOP_REJECTION_REASONS = 20
 
 
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
@@ -39,8 +42,8 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
         }
         if "build_info" not in existing:
             raise WarehouseNotFoundError(db_path, "not a ShopSight warehouse (no build_info)")
-        build = con.sql("SELECT * FROM build_info").pl().to_dicts()[0]
-        caps_rows = con.sql("SELECT name, available, reason FROM capabilities").fetchall()
+        build = con.sql(load_sql("current_build")).pl().to_dicts()[0]
+        caps_rows = con.sql(load_sql("capability_list")).fetchall()
         capabilities = {name: bool(available) for name, available, _ in caps_rows}
         reasons = {name: reason for name, _, reason in caps_rows}
         tables: dict[str, int] = {}
@@ -48,15 +51,10 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
             if name in existing:
                 # Names come from the catalogue or the contract list, never from a user.
                 tables[name] = int(con.sql(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
-        ledger = con.sql(
-            "SELECT path, format, variant, sha256, size_bytes, rows_read, rows_loaded, "
-            "rows_rejected, has_clock_time, status, note FROM ingest_ledger ORDER BY file_order"
-        ).pl()
+        ledger = con.sql(load_sql("ledger_lines")).pl()
         rejects = con.sql(
-            # Reasons quote the offending value and line; group on their shape instead.
-            "SELECT file, regexp_replace(regexp_replace(reason, '''[^'']*''', '''…''', 'g'), "
-            "'[0-9]+', 'N', 'g') AS reason, count(*) AS rows, min(line) AS first_line "
-            "FROM rejected_rows GROUP BY ALL ORDER BY rows DESC, first_line LIMIT 20"
+            load_sql("rejection_reasons"),
+            params={"by_column": False, "limit": TOP_REJECTION_REASONS},
         ).pl()
         cap_pairs = {n: (capabilities[n], reasons[n]) for n in capabilities}
         metrics: dict[str, Any] = {}
@@ -86,6 +84,6 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
         "capability_reasons": reasons,
         "tables": tables,
         "sources": ledger.to_dicts(),
-        "top_rejection_reasons": rejects.to_dicts(),
+        "top_rejection_reasons": rejects.drop("column_name").to_dicts(),
         "metrics": metrics,
     }

@@ -29,12 +29,11 @@ from warehouse.sources import DELIMITER_CANDIDATES, InputFile
 
 # The canonical columns (schema.EVENT_COLUMNS) a mapping may feed: one {placeholder} each
 # in adapt_mapping.sql. The others are filled by the build.
-MAPPABLE_COLUMNS: tuple[str, ...] = (
-    "event_time", "session_id", "customer_id", "event_type", "product_id", "product_name",
-    "category", "brand", "price", "quantity", "revenue", "country", "device", "traffic_source",
-    "page", "page_depth", "sequence_number", "colour", "photo_location", "model_photography",
-    "price_above_category_avg",
-)  # fmt: skip
+MAPPABLE_COLUMNS: tuple[str, ...] = tuple(
+    """event_time session_id customer_id event_type product_id product_name category brand
+    price quantity revenue country device traffic_source page page_depth sequence_number
+    colour photo_location model_photography price_above_category_avg""".split()
+)
 _BUILD_COLUMNS = {
     "source_event": "it is the source's own event value, taken from the event_type column",
     "source_id": "the build sets it to the ingested file's ledger key",
@@ -55,10 +54,10 @@ TIME_UNITS: dict[str, tuple[float, str]] = {
 }
 UNKNOWN_EVENT_POLICIES: tuple[str, ...] = ("reject", "other")
 DECIMAL_SEPARATORS: tuple[str, ...] = (".", ",")
-TOP_LEVEL_KEYS: tuple[str, ...] = (
-    "name", "description", "delimiter", "has_clock_time", "unknown_event_types",
-    "decimal_separator", "null_values", "columns", "event_types", "time",
-)  # fmt: skip
+TOP_LEVEL_KEYS: tuple[str, ...] = tuple(
+    """name description delimiter has_clock_time unknown_event_types decimal_separator
+    null_values columns event_types time""".split()
+)
 TIME_KEYS: tuple[str, ...] = ("format", "unit", "timezone")
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,59}")

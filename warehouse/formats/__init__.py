@@ -44,11 +44,10 @@ def _identity(*names: str) -> dict[str, str]:
     return {n: n for n in names}
 
 
-UCI_INTERNAL = (
-    "year", "month", "day", "sequence", "country_code", "session_id", "main_category",
-    "clothing_model", "colour_code", "location_code", "photo_code", "price", "price_level",
-    "page",
-)  # fmt: skip
+UCI_INTERNAL = tuple(
+    """year month day sequence country_code session_id main_category clothing_model
+    colour_code location_code photo_code price price_level page""".split()
+)
 
 FORMATS: dict[str, FormatSpec] = {
     spec.name: spec

@@ -1,6 +1,5 @@
 -- cohort_retention: for each acquisition month, how many of its customers were active
 -- (had a session) and how many bought, in each month since acquisition.
-CREATE TABLE cohort_retention AS
 WITH customers AS (
     SELECT customer_id, acquisition_month FROM customers
 ),
@@ -46,4 +45,4 @@ final AS (
 )
 
 SELECT * FROM final
-ORDER BY acquisition_month, months_since_acquisition;
+ORDER BY acquisition_month, months_since_acquisition

@@ -1,7 +1,6 @@
 -- customers: one row per identified customer, from their sessions. Recency and tenure are
 -- measured at the data's end (as_of), not at today's date, so a 2011 file does not make
 -- every customer look churned.
-CREATE TABLE customers AS
 WITH sessions AS (
     SELECT * FROM sessions WHERE customer_id IS NOT NULL
 ),
@@ -70,4 +69,4 @@ final AS (
 )
 
 SELECT * FROM final
-ORDER BY customer_id;
+ORDER BY customer_id

@@ -2,7 +2,6 @@
 -- dashboard's trend charts and KPI cards read thousands of rows instead of millions. The
 -- *_base columns are the denominators of warehouse.metrics (which may be smaller than
 -- sessions where a flag is NULL), so a rate from the roll-up equals the rate from sessions.
-CREATE TABLE daily_sessions AS
 WITH sessions AS (
     SELECT * FROM sessions WHERE session_date IS NOT NULL
 ),
@@ -35,4 +34,4 @@ final AS (
 )
 
 SELECT * FROM final
-ORDER BY session_date, country, device, traffic_source;
+ORDER BY session_date, country, device, traffic_source

@@ -5,7 +5,6 @@
 -- columns that almost identify an event finds candidate groups (repeated_hashes, built by
 -- the build before this query and usually empty), and the full key decides.
 -- {dedup_key} and {hash_key} are filled from warehouse.schema (quoted identifiers only).
-CREATE OR REPLACE TEMP TABLE duplicate_rows AS
 WITH candidates AS (
     SELECT event_rows.*
     FROM event_rows
@@ -34,4 +33,4 @@ final AS (
     WHERE occurrence > 1
 )
 
-SELECT * FROM final;
+SELECT * FROM final

@@ -1,8 +1,7 @@
 -- repeated_hashes: hashes of the near-identifying columns that occur more than once among
 -- the rows that loaded; the candidates for duplicate_rows. {hash_key} as there.
-CREATE OR REPLACE TEMP TABLE repeated_hashes AS
 SELECT hash({hash_key}) AS row_hash
 FROM event_rows
 WHERE reject_reason IS NULL
 GROUP BY row_hash
-HAVING count(*) > 1;
+HAVING count(*) > 1

@@ -2,7 +2,6 @@
 -- tables (Online Shoppers) arrive pre-aggregated and keep all their own columns.
 -- Flags a source cannot support are NULL, not false: cart_abandoned needs carts, bounced
 -- needs page views, duration needs clock time.
-CREATE TABLE sessions AS
 WITH events AS (
     SELECT * FROM events
 ),
@@ -137,4 +136,4 @@ final AS (
 )
 
 SELECT * FROM final
-ORDER BY session_date, session_id;
+ORDER BY session_date, session_id

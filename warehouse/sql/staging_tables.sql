@@ -42,3 +42,19 @@ CREATE OR REPLACE TEMP TABLE codebook (
     code INTEGER,
     label VARCHAR
 );
+
+-- The build's input files in order: duplicate_rows ranks repeats by it, and duplicate
+-- rejects name the file a row was first loaded from.
+CREATE OR REPLACE TEMP TABLE source_order (
+    source_id VARCHAR,
+    file_order INTEGER,
+    path VARCHAR
+);
+
+-- Replaced by the duplicate_rows query when some rows hash alike; empty otherwise.
+CREATE OR REPLACE TEMP TABLE duplicate_rows (
+    source_id VARCHAR,
+    source_line BIGINT,
+    first_source_id VARCHAR,
+    first_line BIGINT
+);

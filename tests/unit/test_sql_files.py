@@ -1,0 +1,324 @@
+"""Every named SQL file runs on a tiny warehouse and returns the columns its caller reads.
+
+The files are found on disk, so a new file is covered (and must be given its parameters and
+expected columns below) without anyone remembering to add it. Each runs on its own copy of
+a small event-log warehouse with fake scores and a model_runs table, put back into the state
+the build is in when it runs its own queries (staging tables, reject columns, file order).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tests.conftest import EVENT_LOG_HEADER
+from tests.support.warehouses import add_fake_scores
+from tests.unit.test_marts import EVENTS
+from warehouse.build import BuildOptions, build_warehouse
+from warehouse.engine import SQL_PACKAGES, load_sql, quote_ident, sql_dir, with_relations
+from warehouse.formats import FORMATS
+from warehouse.mapping import MAPPABLE_COLUMNS, adapter_params, adapter_sql, load_mapping
+from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY, EVENT_COLUMN_NAMES
+from warehouse.versions import derived_version
+
+SQL_FILES = sorted(
+    f"{package}/{path.stem}" for package in SQL_PACKAGES for path in sql_dir(package).glob("*.sql")
+)
+CUTOFF = datetime(2024, 4, 1)
+# A cohort relation as analytics.cohort_relations builds it for "everyone".
+EVERYONE = {
+    "cohort_customers": "SELECT c.* FROM customers_scored AS c WHERE true",
+    "cohort_sessions": "SELECT * FROM sessions AS s WHERE true",
+    "cohort_daily_sessions": "SELECT * FROM daily_sessions AS s WHERE true",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """How a file's caller runs it, and the columns the caller reads from the result."""
+
+    columns: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    relations: tuple[str, ...] = ()  # cohort relations put in front of the query
+    slots: dict[str, str] = field(default_factory=dict)  # {placeholder} → quoted identifiers
+    statement: bool = False  # DDL/DML the build or `shopsight score` runs for its effect
+
+
+# {dedup_key} is filled per build with the key columns the build stores (see _run).
+_DEDUP = {"hash_key": ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY), "dedup_key": ""}
+_BUILD = {"build_id": "b1", "version": "0", "duckdb": duckdb.__version__, "fingerprint": "f"}
+_COHORT_PAGE = {"limit": 10, "offset": 0}
+
+CASES: dict[str, Case] = {
+    # warehouse: the build's statements and queries
+    "warehouse/staging_tables": Case(statement=True),
+    "warehouse/derive_sessions": Case(params={"gap_minutes": 30}, statement=True),
+    "warehouse/events": Case(statement=True),
+    "warehouse/customers_scored": Case(statement=True),
+    "warehouse/sessions": Case(("session_id", "customer_id", "session_date", "hits")),
+    "warehouse/customers": Case(("customer_id", "acquisition_month", "cart_abandonment_rate")),
+    "warehouse/cohort_retention": Case(("acquisition_month", "retention_rate")),
+    "warehouse/daily_sessions": Case(("session_date", "sessions", "purchasing_sessions")),
+    "warehouse/repeated_hashes": Case(("row_hash",), slots={"hash_key": _DEDUP["hash_key"]}),
+    "warehouse/duplicate_rows": Case(
+        ("source_id", "source_line", "first_source_id", "first_line"), slots=_DEDUP
+    ),
+    "warehouse/duplicate_rejects": Case(("source_id", "line", "column_name", "reason", "raw")),
+    "warehouse/rejected_source_rows": Case(("source_id", "line", "column_name", "reason", "raw")),
+    "warehouse/rejected_rows": Case(("file", "line", "column_name", "reason", "raw")),
+    "warehouse/build_info": Case(
+        ("build_id", "built_at", "input_fingerprint", "data_start", "data_end"),
+        {**_BUILD, "gap": 30, "capabilities": "{}"},
+    ),
+    "warehouse/capability_evidence": Case(
+        ("events", "with_customer", "purchases", "cart_adds", "views", "revenue")
+        + ("aggregate_sessions", "aggregate_buyers")
+        + ("buying_sessions", "buying_with_cart", "buying_with_view")
+    ),
+    "warehouse/current_build": Case(("build_id", "built_at", "data_start", "data_end")),
+    "warehouse/capability_list": Case(("name", "available", "reason")),
+    "warehouse/ledger_lines": Case(("path", "format", "sha256", "rows_read", "status", "note")),
+    "warehouse/rejection_reasons": Case(
+        ("file", "column_name", "reason", "rows", "first_line"),
+        {"by_column": True, "limit": 20},
+    ),
+    # models
+    "models/customer_features": Case(("customer_id",), {"cutoff": CUTOFF, "window_days": 30}),
+    "models/customer_labels": Case(("customer_id",), {"cutoff": CUTOFF, "horizon_days": 30}),
+    "models/session_prefix_events": Case(statement=True),
+    "models/session_features": Case(
+        ("session_id",), {"min_events": 1, "max_events": 3, "has_clock_time": True}
+    ),
+    "models/session_profiles": Case(("session_id", "clicks", "viewed_price_sum")),
+    # analytics
+    "analytics/funnel_steps": Case(
+        ("viewing_sessions", "cart_sessions", "checkout_sessions", "purchasing_sessions")
+        + ("explicit_checkout_sessions",),
+        relations=("cohort_sessions",),
+    ),
+    "analytics/funnel_steps_daily": Case(
+        ("viewing_sessions", "cart_sessions", "checkout_sessions", "purchasing_sessions")
+        + ("explicit_checkout_sessions",),
+        relations=("cohort_daily_sessions",),
+    ),
+    "analytics/hits_distribution": Case(("bucket", "count"), relations=("cohort_sessions",)),
+    "analytics/cart_abandonment_distribution": Case(
+        ("bucket", "count"), {"bins": 10}, relations=("cohort_customers",)
+    ),
+    "analytics/retention_matrix": Case(
+        ("acquisition_month", "months_since_acquisition", "cohort_size", "active_customers")
+        + ("retention_rate",)
+    ),
+    "analytics/cohort_retention_matrix": Case(
+        ("acquisition_month", "months_since_acquisition", "cohort_size", "active_customers")
+        + ("retention_rate",),
+        relations=("cohort_customers",),
+    ),
+    "analytics/rejected_row_list": Case(
+        ("file", "line", "column_name", "reason", "raw"), {"limit": 5}
+    ),
+    "analytics/latest_model_runs": Case(("task", "candidate", "selected", "status", "reason")),
+    "analytics/churn_tiers": Case(
+        ("churn_tier", "customers", "value_at_risk"),
+        {"value_known": True},
+        relations=("cohort_customers",),
+    ),
+    "analytics/at_risk_customers": Case(
+        ("customer_id", "churn_tier", "churn_prob", "value_at_risk", "churn_reason_1"),
+        {"tiers": ["High", "Medium", "Low"], "rank_by_value": True, **_COHORT_PAGE},
+        relations=("cohort_customers",),
+    ),
+    "analytics/at_risk_count": Case(
+        ("customers",), {"tiers": ["High"]}, relations=("cohort_customers",)
+    ),
+    "analytics/cohort_session_count": Case(("sessions",), relations=("cohort_sessions",)),
+    "analytics/cohort_session_count_daily": Case(
+        ("sessions",), relations=("cohort_daily_sessions",)
+    ),
+    "analytics/cohort_customer_total": Case(("customers",), relations=("cohort_customers",)),
+    "analytics/customer_page": Case(
+        ("customer_id", "orders", "churn_tier"),
+        _COHORT_PAGE,
+        relations=("cohort_customers",),
+        slots={"order_by": '"orders" DESC NULLS LAST, "customer_id"'},
+    ),
+    "analytics/customer_facet_counts": Case(
+        ("value", "label", "count"),
+        {"facet": "segment", "named_segments": True, "limit": 15},
+        relations=("cohort_customers",),
+    ),
+    "analytics/session_facet_counts": Case(
+        ("value", "label", "count"), {"facet": "country", "limit": 15}, ("cohort_sessions",)
+    ),
+    "analytics/segment_list": Case(
+        ("segment_id", "segment_name", "members", "share", "profile"), {"method": "kmeans"}
+    ),
+    "analytics/segment_revenue": Case(("segment_id", "revenue"), {"method": "hdbscan"}),
+    "analytics/customer_segment_map": Case(
+        ("segment_id", "segment_name", "recency_days", "orders", "revenue", "deepest_page"),
+        {"method": "kmeans", "named_segments": True, "seed": 7, "points": 100},
+    ),
+    "analytics/session_segment_map": Case(
+        ("segment_id", "segment_name", "hits", "events", "distinct_products"),
+        {"method": "hdbscan", "named_segments": False, "seed": 7, "points": 100},
+    ),
+}
+ADAPTERS = {spec.adapter_sql: spec for spec in FORMATS.values()}
+# adapt_ga4_export reads GA4's nested export columns (event_params, items, ecommerce
+# structs), which only a real GA4 file gives raw_source; tests/unit/test_bad_input.py and
+# the GA4 sample of tests/realdata run it on real files.
+NOT_RUN_HERE = {"warehouse/adapt_ga4_export": "raw_source needs GA4's nested struct columns"}
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny event-log warehouse with fake scores and one training's model_runs."""
+    root = tmp_path_factory.mktemp("sqlfiles")
+    source = root / "tiny.csv"
+    source.write_text("\n".join([EVENT_LOG_HEADER, *EVENTS]) + "\n", encoding="utf-8")
+    db = root / "w.duckdb"
+    build_warehouse(db, [str(source)], BuildOptions())
+    add_fake_scores(db)
+    with derived_version(db, "runs") as con:
+        con.execute(
+            "CREATE TABLE model_runs AS SELECT * FROM (VALUES "
+            "(1, 'customer_churn', 'logistic', true, 'trained', NULL), "
+            "(1, 'customer_churn', 'baseline', false, 'trained', NULL), "
+            "(0, 'customer_churn', 'old', true, 'trained', NULL)) "
+            "AS t (train_id, task, candidate, selected, status, reason)"
+        )
+    return db.resolve()
+
+
+@pytest.fixture
+def con(warehouse: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable copy of the warehouse in the state the build runs its own queries in."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(warehouse, copy)
+    connection = duckdb.connect(str(copy))
+    connection.execute(load_sql("staging_tables"))
+    # event_rows before the events step drops its reject columns
+    connection.execute("ALTER TABLE event_rows ADD COLUMN reject_column VARCHAR")
+    connection.execute("ALTER TABLE event_rows ADD COLUMN reject_reason VARCHAR")
+    connection.execute(
+        "INSERT INTO source_order SELECT source_id, file_order, path FROM ingest_ledger"
+    )
+    connection.execute(
+        "CREATE TEMP TABLE repeated_hashes AS "
+        + load_sql("repeated_hashes").replace("{hash_key}", _DEDUP["hash_key"])
+    )
+    connection.execute("CREATE TEMP TABLE raw_source (line BIGINT)")
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _relations(case: Case) -> dict[str, str]:
+    relations = {name: EVERYONE[name] for name in case.relations}
+    return relations
+
+
+def _raw_source(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
+    """raw_source as raw.py leaves it for a CSV: the file's columns as text, and its line."""
+    typed = ", ".join(f"{quote_ident(c)} VARCHAR" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE raw_source ({typed}, line BIGINT)")
+    con.execute("INSERT INTO raw_source (line) VALUES (2)")
+
+
+def _adapter(
+    con: duckdb.DuckDBPyConnection, key: str, tmp_path: Path
+) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """An adapter's SQL, parameters and output columns, filled the way the build fills them."""
+    name = key.split("/", 1)[1]
+    params: dict[str, Any] = {"source_id": "src"}
+    expected = (*EVENT_COLUMN_NAMES, "reject_column", "reject_reason")
+    if name == "adapt_mapping":
+        mapping = tmp_path / "m.toml"
+        mapping.write_text(
+            '[columns]\nevent_time = "t"\nevent_type = "e"\ncustomer_id = "c"\n'
+            '[event_types]\npurchase = ["buy"]\n',
+            encoding="utf-8",
+        )
+        _raw_source(con, list(MAPPABLE_COLUMNS))
+        reads = {c: c for c in MAPPABLE_COLUMNS}
+        return adapter_sql(reads), {**params, **adapter_params(load_mapping(mapping))}, expected
+    spec = ADAPTERS[name]
+    _raw_source(con, list(spec.variants[0].columns.values()))
+    if spec.name == "online-retail":
+        params["non_product_codes"] = ["POST"]
+    if spec.grain == "session":
+        described = con.sql("SELECT * FROM staged_session_aggregates").columns
+        expected = tuple(described)
+    return load_sql(name), params, expected
+
+
+def _run(con: duckdb.DuckDBPyConnection, key: str, tmp_path: Path) -> duckdb.DuckDBPyRelation:
+    package, name = key.split("/", 1)
+    if name.startswith("adapt_"):
+        sql, params, expected = _adapter(con, key, tmp_path)
+        relation = con.sql(sql, params=params)
+        assert set(expected) <= set(relation.columns), key
+        return relation
+    case = CASES[key]
+    sql = load_sql(name, package)
+    if name == "duplicate_rows":
+        stored = con.sql("SELECT * FROM event_rows").columns  # as warehouse.build fills it
+        dedup_key = ", ".join(quote_ident(c) for c in DEDUP_KEY if c in stored)
+        case = Case(case.columns, slots={**case.slots, "dedup_key": dedup_key})
+    if name == "session_features":  # reads the temp table session_prefix_events writes
+        con.execute(load_sql("session_prefix_events", "models"))
+    for slot, value in case.slots.items():
+        assert "{" + slot + "}" in sql, f"{key}: no {{{slot}}} to fill"
+        sql = sql.replace("{" + slot + "}", value)
+    if name == "rejected_source_rows":
+        sql = with_relations(
+            sql,
+            {"adapted_rows": "SELECT * FROM event_rows", "raw_rows": "SELECT * FROM raw_source"},
+        )
+        case = Case(case.columns, {"source_id": "src"})
+    sql = with_relations(sql, _relations(case))
+    if case.statement:
+        con.execute(sql, case.params or None)
+        return con.sql("SELECT 1 AS done")
+    relation = con.sql(sql, params=case.params) if case.params else con.sql(sql)
+    missing = [c for c in case.columns if c not in relation.columns]
+    assert not missing, f"{key} lacks {missing}; it returns {relation.columns}"
+    return relation
+
+
+def test_every_file_has_a_case() -> None:
+    adapters = {f"warehouse/{name}" for name in (*ADAPTERS, "adapt_mapping")}
+    known = set(CASES) | set(NOT_RUN_HERE) | adapters
+    assert set(SQL_FILES) <= known, sorted(set(SQL_FILES) - known)
+    assert set(SQL_FILES) >= set(CASES) | set(NOT_RUN_HERE), "a case names a file that is gone"
+
+
+@pytest.mark.parametrize("key", [k for k in SQL_FILES if k not in NOT_RUN_HERE])
+def test_sql_file_runs_on_the_tiny_warehouse(
+    key: str, con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    relation = _run(con, key, tmp_path)
+    relation.fetchall()  # executes, not only binds
+
+
+def test_queries_over_the_tiny_warehouse_return_its_rows(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Results, not just columns: the five sessions and three customers of the fixture."""
+    sessions = _run(con, "analytics/cohort_session_count", tmp_path).fetchall()
+    customers = _run(con, "analytics/cohort_customer_total", tmp_path).fetchall()
+    funnel = _run(con, "analytics/funnel_steps", tmp_path).fetchall()
+    latest = _run(con, "analytics/latest_model_runs", tmp_path).pl()
+    assert sessions == [(5,)]
+    assert customers == [(3,)]
+    # viewed: all 5; carted: s1, s2, s4; no begin-checkout events; bought: s1, s2
+    assert funnel == [(5, 3, 2, 2, 0)]
+    assert latest["candidate"].to_list() == ["logistic", "baseline"]

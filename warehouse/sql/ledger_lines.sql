@@ -1,0 +1,25 @@
+-- ledger_lines: the ingest ledger, one line per input file in input order, with its row
+-- accounting (rows read = rows loaded + rows rejected).
+WITH ledger AS (
+    SELECT * FROM ingest_ledger
+),
+
+final AS (
+    SELECT
+        path,
+        format,
+        variant,
+        sha256,
+        size_bytes,
+        rows_read,
+        rows_loaded,
+        rows_rejected,
+        has_clock_time,
+        status,
+        note,
+        file_order
+    FROM ledger
+)
+
+SELECT * EXCLUDE (file_order) FROM final
+ORDER BY file_order
