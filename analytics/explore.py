@@ -10,21 +10,14 @@ from typing import Any
 import polars as pl
 
 from analytics.cohort import Cohort, CohortError
+from analytics.cohort_filters import CHOICE_FILTERS, CohortFilter
 from analytics.cohort_sql import compile_cohort, warehouse_shape
 from analytics.overview import Kpi, kpis
 from warehouse.engine import quote_ident
 from warehouse.reader import WarehouseReader
 
-# Facets a chart can show and a click can add as a filter: name → (mart, column, label).
-FACETS: dict[str, tuple[str, str, str]] = {
-    "country": ("any", "country", "Country"),
-    "device": ("any", "device", "Device"),
-    "traffic_source": ("any", "traffic_source", "Traffic source"),
-    "acquisition_month": ("customers", "strftime(c.acquisition_month, '%Y-%m')", "Acquired"),
-    "churn_tier": ("scores", "churn_tier", "Churn tier"),
-    "segment": ("scores", "segment_id::VARCHAR", "Segment"),
-    "rfm_tier": ("scores", "rfm_tier", "RFM tier"),
-}
+# What a facet count can group by: every choice filter (analytics.cohort_filters).
+FACETS: dict[str, CohortFilter] = {f.key: f for f in CHOICE_FILTERS}
 MAX_PAGE = 500
 
 
@@ -67,35 +60,38 @@ def facet_counts(
     """
     if facet not in FACETS:
         raise CohortError(facet, f"not a facet; facets: {', '.join(FACETS)}")
-    mart, column, _ = FACETS[facet]
+    filt = FACETS[facet]
+    empty = pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
     shape = warehouse_shape(reader)
     compiled = compile_cohort(cohort, shape)
-    if mart == "scores" and not shape.has("customer_scores", column.split("::")[0]):
-        return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
-    order = (
-        "CASE value WHEN 'High' THEN 0 WHEN 'Medium' THEN 1 ELSE 2 END"
-        if facet == "churn_tier"
-        else "count DESC, value"
-    )
+    if filt.needs_scores and not shape.has("customer_scores", filt.column):
+        return empty
+    params: dict[str, Any] = {**compiled.params, "limit": limit}
+    # Fixed choices keep their own order (churn tiers by risk); others largest first.
+    order = "count DESC, value"
+    if filt.choices:
+        params["facet_order"] = list(filt.choices)
+        order = "list_position($facet_order, value) NULLS LAST, value"
     label = "value"
     if facet == "segment" and shape.has("customer_scores", "segment_name"):
         label = "any_value(c.segment_name)"
     if shape.has_customers:
-        expr = column if column.startswith("strftime") else f"c.{column}"
+        expr = filt.expression.format(alias="c", column=quote_ident(filt.column))
         sql = (
             f"SELECT {expr}::VARCHAR AS value, {label}::VARCHAR AS label, count(*) AS count "
             f"FROM ({compiled.customers_sql}) AS c WHERE {expr} IS NOT NULL "
             f"GROUP BY 1 ORDER BY {order} LIMIT $limit"
         )
-    elif mart == "any":
+    elif filt.mart == "both":
+        expr = filt.expression.format(alias="s", column=quote_ident(filt.column))
         sql = (
-            f"SELECT s.{column}::VARCHAR AS value, value AS label, count(*) AS count "
-            f"FROM sessions AS s WHERE {compiled.session_where} AND s.{column} IS NOT NULL "
+            f"SELECT {expr}::VARCHAR AS value, value AS label, count(*) AS count "
+            f"FROM sessions AS s WHERE {compiled.session_where} AND {expr} IS NOT NULL "
             f"GROUP BY 1 ORDER BY {order} LIMIT $limit"
         )
     else:
-        return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
-    return reader.frame(sql, {**compiled.params, "limit": limit})
+        return empty
+    return reader.frame(sql, params)
 
 
 def customer_columns(reader: WarehouseReader) -> list[str]:
