@@ -85,10 +85,11 @@ def post_filters(client: DashClient, values: dict[str, object]) -> tuple[int, ob
                 [{"id": c["id"], "property": "id", "value": c["id"]} for c in controls],
                 [{"id": dates["id"], "property": "id", "value": dates["id"]}],
             ],
-            "changedPropIds": [json.dumps(ids.filter_id(next(iter(values))), separators=(",", ":"))
-                               + ".value"],
+            "changedPropIds": [
+                json.dumps(ids.filter_id(next(iter(values))), separators=(",", ":")) + ".value"
+            ],
         },
-    )  # fmt: skip
+    )
     body = response.get_json(silent=True) if response.status_code == 200 else None
     return response.status_code, body
 
@@ -127,12 +128,17 @@ def test_clicking_a_bar_adds_that_filter(scored_db, tmp_path):
         json={
             "output": dep["output"],
             "outputs": {"id": tier_control, "property": "value"},
-            "inputs": [{"id": tier_graph, "property": "clickData",
-                        "value": {"points": [{"customdata": "High"}]}}],
+            "inputs": [
+                {
+                    "id": tier_graph,
+                    "property": "clickData",
+                    "value": {"points": [{"customdata": "High"}]},
+                }
+            ],
             "state": [{"id": tier_control, "property": "value", "value": []}],
             "changedPropIds": ['{"key":"churn_tier","type":"' + ids.FACET_GRAPH + '"}.clickData'],
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.data
     answer = response.get_json()["response"]
     assert answer[json.dumps(tier_control, separators=(",", ":"), sort_keys=True)]["value"] == [
