@@ -117,11 +117,10 @@ class Cohort:
                 continue
             low, high = filt.query_keys
             lo, hi = self.get(low), self.get(high)
-            if lo is None or hi is None or not lo > hi:  # type: ignore[operator]
-                continue
-            if filt.kind == "dates":
+            if isinstance(lo, date) and isinstance(hi, date) and lo > hi:
                 raise CohortError(low, f"is after {high}")
-            raise CohortError(low, f"{lo} is above {high} {hi}")
+            if isinstance(lo, float) and isinstance(hi, float) and lo > hi:
+                raise CohortError(low, f"{lo} is above {high} {hi}")
 
     # ---- writing back ------------------------------------------------------------------
     def to_query(self) -> str:
@@ -252,7 +251,7 @@ def _phrase(filt: CohortFilter, cohort: Cohort) -> str | None:
     """The chip phrase of ``filt`` in ``cohort``, or None when it is not set."""
     first = cohort.get(filt.query_keys[0])
     if filt.kind == "choice":
-        return f"{filt.chip}: {', '.join(first)}" if first else None  # type: ignore[arg-type]
+        return f"{filt.chip}: {', '.join(first)}" if isinstance(first, tuple) and first else None
     if filt.kind == "flag":
         return filt.chip if first else None
     if filt.kind == "at_least":
