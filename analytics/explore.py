@@ -10,14 +10,17 @@ from typing import Any
 import polars as pl
 
 from analytics.cohort import Cohort, CohortError
-from analytics.cohort_filters import CHOICE_FILTERS, CohortFilter
+from analytics.cohort_filters import BY_KEY, CHOICE_FILTERS
 from analytics.cohort_sql import compile_cohort, warehouse_shape
 from analytics.overview import Kpi, kpis
 from warehouse.engine import quote_ident
 from warehouse.reader import WarehouseReader
 
-# What a facet count can group by: every choice filter (analytics.cohort_filters).
-FACETS: dict[str, CohortFilter] = {f.key: f for f in CHOICE_FILTERS}
+# Facets a chart can show and a click can add as a filter: every choice filter declared in
+# analytics.cohort_filters, as name → (mart, column, title); "any": both marts carry it.
+FACETS: dict[str, tuple[str, str, str]] = {
+    f.key: ("any" if f.mart == "both" else f.mart, f.column, f.title) for f in CHOICE_FILTERS
+}
 MAX_PAGE = 500
 
 
@@ -60,7 +63,7 @@ def facet_counts(
     """
     if facet not in FACETS:
         raise CohortError(facet, f"not a facet; facets: {', '.join(FACETS)}")
-    filt = FACETS[facet]
+    filt = BY_KEY[facet]
     empty = pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
     shape = warehouse_shape(reader)
     compiled = compile_cohort(cohort, shape)

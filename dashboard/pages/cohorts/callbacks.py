@@ -15,6 +15,7 @@ from dash import ALL, MATCH, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from analytics.cohort import Cohort, CohortError
+from analytics.cohort_filters import BY_KEY
 from analytics.cohort_sql import warehouse_shape
 from analytics.explore import FACETS, MAX_PAGE, compare, count, customer_columns, customer_page
 from analytics.explore import facet_counts as compute_facet_counts
@@ -108,7 +109,7 @@ def update_facet(query: Any, graph_id: Any) -> Any:
     facet = graph_id.get("key") if isinstance(graph_id, dict) else None
     if facet not in FACETS:
         raise PreventUpdate
-    filt = FACETS[facet]
+    filt = BY_KEY[facet]
     ctx = context()
     try:
         cohort = cohort_of(query)
