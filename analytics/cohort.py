@@ -4,23 +4,29 @@ The same string drives the dashboard page, the live count, the customer table an
 export (``?country=UK&churn_tier=High&min_churn_prob=0.6``), so a view can be shared,
 reloaded and reproduced from the command line.
 
-Every key is on an allow-list with a type; a bad value raises :class:`CohortError` naming
-the key, and values only ever reach SQL as bound parameters.
+Every key is declared, with its type, in :mod:`analytics.cohort_filters`; a bad value raises
+:class:`CohortError` naming the key, and values only ever reach SQL as bound parameters.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from analytics.cohort_filters import BY_QUERY_KEY, CHURN_TIERS, FILTERS, CohortFilter
 from common.errors import ShopSightError
 
-CHURN_TIERS = ("High", "Medium", "Low")
+__all__ = ["CHURN_TIERS", "MAX_LIST", "MAX_TEXT", "Cohort", "CohortError", "Value"]
+
+# A filter's value: a date bound, a set of choices, a number or a flag.
+Value = date | tuple[str, ...] | float | int | bool
+MAX_LIST = 200
+MAX_TEXT = 200
 
 
 class CohortError(ShopSightError):
@@ -31,28 +37,50 @@ class CohortError(ShopSightError):
         super().__init__(f"cohort filter {key!r}: {message}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False, repr=False)
 class Cohort:
-    """Filters over customers and sessions; every field is optional (empty = everyone)."""
+    """Filters over customers and sessions; every filter is optional (none = everyone).
 
-    date_from: date | None = None
-    date_to: date | None = None
-    acquisition_month: tuple[str, ...] = ()
-    country: tuple[str, ...] = ()
-    device: tuple[str, ...] = ()
-    traffic_source: tuple[str, ...] = ()
-    segment: tuple[str, ...] = ()
-    churn_tier: tuple[str, ...] = ()
-    rfm_tier: tuple[str, ...] = ()
-    min_purchase_prob: float | None = None
-    max_purchase_prob: float | None = None
-    min_churn_prob: float | None = None
-    max_churn_prob: float | None = None
-    min_predicted_revenue: float | None = None
-    max_predicted_revenue: float | None = None
-    carted_not_bought: bool = False
-    min_orders: int | None = None
-    inactive_days: int | None = None
+    Built from keyword arguments named by the query keys (``Cohort(churn_tier=("High",),
+    min_orders=1)``); each value is checked and put in canonical form, so equal filters
+    compare and serialise equal. A filter reads back as an attribute (``cohort.country``),
+    with its empty value (``()``, ``False`` or ``None``) when it is not set.
+    """
+
+    _values: tuple[tuple[str, Value], ...]
+
+    def __init__(self, **values: object) -> None:
+        kept: dict[str, Value] = {}
+        for key, value in values.items():
+            filt = _filter_of(key)
+            if _is_unset(value):
+                continue
+            parsed = _coerce(filt, key, value)
+            if not _is_unset(parsed):
+                kept[key] = parsed
+        object.__setattr__(self, "_values", tuple(sorted(kept.items())))
+        self.validate()
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names that are not real attributes: the filters' query keys.
+        if name.startswith("_") or name not in BY_QUERY_KEY:
+            raise AttributeError(name)
+        return self.get(name)
+
+    def __repr__(self) -> str:
+        return "Cohort(" + ", ".join(f"{k}={v!r}" for k, v in self._values) + ")"
+
+    def get(self, key: str) -> Value | None:
+        """The value of query key ``key``, or its empty value when it is not set."""
+        filt = _filter_of(key)
+        for name, value in self._values:
+            if name == key:
+                return value
+        return _empty(filt)
+
+    def items(self) -> Iterator[tuple[str, Value]]:
+        """The set filters as (query key, value), sorted by key."""
+        return iter(self._values)
 
     # ---- parsing ---------------------------------------------------------------------
     @classmethod
@@ -71,160 +99,177 @@ class Cohort:
                 for k, v in query.items()
                 if v is not None and v != "" and v != []
             }
-        known = {f.name: f for f in fields(cls)}
-        values: dict[str, Any] = {}
+        values: dict[str, object] = {}
         for key, items in raw.items():
-            if key not in known:
-                raise CohortError(key, f"unknown filter; known filters: {', '.join(known)}")
-            values[key] = _parse(key, items)
-        cohort = cls(**values)
-        cohort.validate()
-        return cohort
+            filt = _filter_of(key)
+            if filt.kind == "choice":
+                values[key] = items
+            elif len(items) != 1:
+                raise CohortError(key, "takes one value")
+            else:
+                values[key] = items[0].strip()
+        return cls(**values)
 
     def validate(self) -> None:
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise CohortError("date_from", "is after date_to")
-        for low, high in (
-            ("min_purchase_prob", "max_purchase_prob"),
-            ("min_churn_prob", "max_churn_prob"),
-            ("min_predicted_revenue", "max_predicted_revenue"),
-        ):
-            lo, hi = getattr(self, low), getattr(self, high)
-            if lo is not None and hi is not None and lo > hi:
+        """Check that every lower bound is at most its upper bound."""
+        for filt in FILTERS:
+            if filt.kind not in ("dates", "range"):
+                continue
+            low, high = filt.query_keys
+            lo, hi = self.get(low), self.get(high)
+            if isinstance(lo, date) and isinstance(hi, date) and lo > hi:
+                raise CohortError(low, f"is after {high}")
+            if isinstance(lo, float) and isinstance(hi, float) and lo > hi:
                 raise CohortError(low, f"{lo} is above {high} {hi}")
 
     # ---- writing back ------------------------------------------------------------------
     def to_query(self) -> str:
         """The canonical query string (sorted keys, repeated keys for lists)."""
         pairs: list[tuple[str, str]] = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None or value == () or value is False:
-                continue
+        for key, value in self._values:
             if isinstance(value, tuple):
-                pairs.extend((f.name, str(v)) for v in value)
+                pairs.extend((key, v) for v in value)
             elif isinstance(value, bool):
-                pairs.append((f.name, "1"))
+                pairs.append((key, "1"))
             elif isinstance(value, date):
-                pairs.append((f.name, value.isoformat()))
+                pairs.append((key, value.isoformat()))
             else:
-                pairs.append((f.name, _fmt_number(value)))
+                pairs.append((key, _fmt_number(value)))
         return urlencode(sorted(pairs))
 
     def is_empty(self) -> bool:
-        return self.to_query() == ""
+        return not self._values
 
     def describe(self) -> list[str]:
         """Short human phrases for each active filter, for chips and export sidecars."""
-        out: list[str] = []
-        if self.date_from or self.date_to:
-            out.append(f"active {self.date_from or '…'} – {self.date_to or '…'}")
-        labels = {
-            "acquisition_month": "acquired in",
-            "country": "country",
-            "device": "device",
-            "traffic_source": "source",
-            "segment": "segment",
-            "churn_tier": "churn tier",
-            "rfm_tier": "RFM tier",
-        }
-        for key, label in labels.items():
-            items = getattr(self, key)
-            if items:
-                out.append(f"{label}: {', '.join(items)}")
-        ranges = {
-            "purchase_prob": ("purchase probability", "{:.0%}"),
-            "churn_prob": ("churn probability", "{:.0%}"),
-            "predicted_revenue": ("predicted revenue", "{:,.2f}"),
-        }
-        for key, (label, fmt) in ranges.items():
-            lo, hi = getattr(self, f"min_{key}"), getattr(self, f"max_{key}")
-            if lo is not None and hi is not None:
-                out.append(f"{label} {fmt.format(lo)}–{fmt.format(hi)}")
-            elif lo is not None:
-                out.append(f"{label} ≥ {fmt.format(lo)}")
-            elif hi is not None:
-                out.append(f"{label} ≤ {fmt.format(hi)}")
-        if self.carted_not_bought:
-            out.append("added to cart but never bought")
-        if self.min_orders is not None:
-            out.append(f"bought at least {self.min_orders} time(s)")
-        if self.inactive_days is not None:
-            out.append(f"inactive for {self.inactive_days}+ days")
-        return out
+        phrases = (_phrase(filt, self) for filt in FILTERS)
+        return [p for p in phrases if p]
 
 
-_LIST_KEYS = {
-    "acquisition_month",
-    "country",
-    "device",
-    "traffic_source",
-    "segment",
-    "churn_tier",
-    "rfm_tier",
-}
-_PROB_KEYS = {"min_purchase_prob", "max_purchase_prob", "min_churn_prob", "max_churn_prob"}
-_MONEY_KEYS = {"min_predicted_revenue", "max_predicted_revenue"}
-_INT_KEYS = {"min_orders", "inactive_days"}
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-MAX_LIST = 200
-MAX_TEXT = 200
+def _filter_of(key: str) -> CohortFilter:
+    filt = BY_QUERY_KEY.get(key)
+    if filt is None:
+        raise CohortError(key, f"unknown filter; known filters: {', '.join(BY_QUERY_KEY)}")
+    return filt
 
 
-def _parse(key: str, items: Sequence[str]) -> Any:
-    if key in _LIST_KEYS:
-        # A filter is a set: sorted, so equal filters compare and serialise equal.
-        values = tuple(sorted({i.strip() for i in items if i.strip()}))
-        if len(values) > MAX_LIST:
-            raise CohortError(key, f"at most {MAX_LIST} values")
-        for v in values:
-            if len(v) > MAX_TEXT:
-                raise CohortError(key, f"a value longer than {MAX_TEXT} characters")
-        if key == "acquisition_month":
-            bad = [v for v in values if not _MONTH.match(v)]
-            if bad:
-                raise CohortError(key, f"{bad[0]!r} is not a month like 2025-03")
-        if key == "churn_tier":
-            bad = [v for v in values if v not in CHURN_TIERS]
-            if bad:
-                raise CohortError(key, f"{bad[0]!r} is not one of {', '.join(CHURN_TIERS)}")
-        return values
-    if len(items) != 1:
-        raise CohortError(key, "takes one value")
-    text = items[0].strip()
-    if key in ("date_from", "date_to"):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            raise CohortError(key, f"{text!r} is not a date like 2025-03-31") from None
-    if key == "carted_not_bought":
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise CohortError(key, f"{text!r} is not true or false")
-    if key in _INT_KEYS:
-        try:
-            number = int(text)
-        except ValueError:
-            raise CohortError(key, f"{text!r} is not a whole number") from None
-        if number < 0:
-            raise CohortError(key, "must not be negative")
-        return number
+def _is_unset(value: object) -> bool:
+    return value is None or value is False or value == "" or value == () or value == []
+
+
+def _empty(filt: CohortFilter) -> Value | None:
+    if filt.kind == "choice":
+        return ()
+    if filt.kind == "flag":
+        return False
+    return None
+
+
+def _coerce(filt: CohortFilter, key: str, value: object) -> Value:
+    """``value`` (query text or a typed value) as the filter's type, checked."""
+    if filt.kind == "choice":
+        return _choices(filt, key, value)
+    if isinstance(value, str):
+        value = value.strip()
+    if filt.kind == "dates":
+        return _date(key, value)
+    if filt.kind == "flag":
+        return _flag(key, value)
+    if filt.unit == "count":
+        return _count(key, value)
+    return _number(filt, key, value)
+
+
+def _choices(filt: CohortFilter, key: str, value: object) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, Sequence) or not all(isinstance(i, str) for i in items):
+        raise CohortError(key, "takes text values")
+    # A filter is a set: sorted, so equal filters compare and serialise equal.
+    values = tuple(sorted({i.strip() for i in items if i.strip()}))
+    if len(values) > MAX_LIST:
+        raise CohortError(key, f"at most {MAX_LIST} values")
+    for v in values:
+        if len(v) > MAX_TEXT:
+            raise CohortError(key, f"a value longer than {MAX_TEXT} characters")
+        if filt.pattern and not re.match(filt.pattern, v):
+            raise CohortError(key, f"{v!r} is not {filt.pattern_hint}")
+        if filt.choices and v not in filt.choices:
+            raise CohortError(key, f"{v!r} is not one of {', '.join(filt.choices)}")
+    return values
+
+
+def _date(key: str, value: object) -> date:
+    if isinstance(value, date):
+        return value
     try:
-        value = float(text)
+        return date.fromisoformat(str(value))
     except ValueError:
-        raise CohortError(key, f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise CohortError(key, f"{text!r} is not a finite number")
-    if key in _PROB_KEYS and not 0.0 <= value <= 1.0:
-        raise CohortError(key, f"{value} is not a probability between 0 and 1")
-    if key in _MONEY_KEYS and value < 0:
+        raise CohortError(key, f"{value!r} is not a date like 2025-03-31") from None
+
+
+def _flag(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise CohortError(key, f"{value!r} is not true or false")
+
+
+def _count(key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise CohortError(key, f"{value!r} is not a whole number")
+    try:
+        number = int(value)
+    except ValueError:
+        raise CohortError(key, f"{value!r} is not a whole number") from None
+    if number < 0:
         raise CohortError(key, "must not be negative")
-    return value
+    return number
 
 
-def _fmt_number(value: float | int) -> str:
+def _number(filt: CohortFilter, key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise CohortError(key, f"{value!r} is not a number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise CohortError(key, f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise CohortError(key, f"{value!r} is not a finite number")
+    low, high = filt.bounds
+    if filt.unit == "probability" and not low <= number <= (high or low):
+        raise CohortError(key, f"{number} is not a probability between 0 and 1")
+    if number < low:
+        raise CohortError(key, "must not be negative")
+    return number
+
+
+def _phrase(filt: CohortFilter, cohort: Cohort) -> str | None:
+    """The chip phrase of ``filt`` in ``cohort``, or None when it is not set."""
+    first = cohort.get(filt.query_keys[0])
+    if filt.kind == "choice":
+        return f"{filt.chip}: {', '.join(first)}" if isinstance(first, tuple) and first else None
+    if filt.kind == "flag":
+        return filt.chip if first else None
+    if filt.kind == "at_least":
+        return filt.chip.format(first) if first is not None else None
+    lo, hi = first, cohort.get(filt.query_keys[1])
+    if lo is None and hi is None:
+        return None
+    if filt.kind == "dates":
+        return f"{filt.chip} {lo or '…'} – {hi or '…'}"
+    fmt = "{:.0%}" if filt.unit == "probability" else "{:,.2f}"
+    if lo is not None and hi is not None:
+        return f"{filt.chip} {fmt.format(lo)}–{fmt.format(hi)}"
+    if lo is not None:
+        return f"{filt.chip} ≥ {fmt.format(lo)}"
+    return f"{filt.chip} ≤ {fmt.format(hi)}"
+
+
+def _fmt_number(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     return f"{value:g}"

@@ -11,19 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analytics.cohort import Cohort, CohortError
+from analytics.cohort_filters import FILTERS, CohortFilter
 from warehouse.engine import quote_ident
 from warehouse.reader import WarehouseReader
 
-SCORE_FILTERS = {
-    "churn_tier": "churn_tier",
-    "segment": "segment_id",
-    "rfm_tier": "rfm_tier",
-    "min_purchase_prob": "purchase_prob",
-    "max_purchase_prob": "purchase_prob",
-    "min_churn_prob": "churn_prob",
-    "max_churn_prob": "churn_prob",
-    "min_predicted_revenue": "predicted_revenue",
-    "max_predicted_revenue": "predicted_revenue",
+# What to say when a filter needs a capability the data lacks (the data's reason follows).
+_MISSING = {
+    "has_customer_ids": "this data has no customer ids, so customer filters do not apply",
 }
 
 
@@ -105,89 +99,94 @@ class CompiledCohort:
     rollup_ok: bool = False
 
 
+def unavailable_reason(filt: CohortFilter, shape: WarehouseShape) -> str | None:
+    """Why ``filt`` cannot apply to this build, or None when it can."""
+    if filt.capability and not shape.capabilities.get(filt.capability):
+        reason = shape.reasons.get(filt.capability, filt.capability.replace("_", " "))
+        missing = _MISSING.get(filt.capability, f"this data lacks {filt.capability}")
+        return f"{missing} ({reason})"
+    if filt.needs_scores and not shape.has_scores:
+        return "no scores exist yet: run `shopsight train` and `shopsight score` first"
+    if filt.needs_scores and not shape.has("customer_scores", filt.column):
+        return f"the current scores have no {filt.column} (the model was not trained)"
+    return None
+
+
+@dataclass
+class _Clauses:
+    """WHERE clauses of a cohort, by what they filter."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    # On customers (aliased c), for filters the sessions mart applies too.
+    customer: list[str] = field(default_factory=list)
+    # On customers (and their scores) only: sessions follow their customer.
+    customer_only: list[str] = field(default_factory=list)
+    # On sessions (aliased s).
+    session: list[str] = field(default_factory=list)
+
+
+def _conditions(
+    filt: CohortFilter, cohort: Cohort, alias: str, params: dict[str, Any]
+) -> list[str]:
+    """The conditions ``filt`` puts on the row aliased ``alias``; its values go to params."""
+    expr = filt.expression.format(alias=alias, column=quote_ident(filt.column))
+    out: list[str] = []
+    for position, key in enumerate(filt.query_keys):
+        value = cohort.get(key)
+        if value is None or value == () or value is False:
+            continue
+        if filt.kind == "flag":
+            out.append(f"({expr})")
+            continue
+        params[key] = list(value) if isinstance(value, tuple) else value
+        if filt.kind == "choice":
+            out.append(f"list_contains(${key}, {expr})")
+        else:
+            # The lower bound of a pair, or the only bound of at_least, is >=.
+            out.append(f"{expr} {'>=' if position == 0 else '<='} ${key}")
+    return out
+
+
+def _add(filt: CohortFilter, cohort: Cohort, clauses: _Clauses, score_alias: str) -> None:
+    """Add the clauses of ``filt`` where its mart says they apply."""
+    if filt.mart == "sessions":
+        on_sessions = _conditions(filt, cohort, "s", clauses.params)
+        if on_sessions:
+            clauses.session.extend(on_sessions)
+            window = " AND ".join(_conditions(filt, cohort, "w", clauses.params))
+            # A semi-join on the date-sorted sessions mart: zone maps skip the other dates.
+            clauses.customer.append(
+                f"c.customer_id IN (SELECT w.customer_id FROM sessions AS w WHERE {window})"
+            )
+    elif filt.mart == "both":
+        clauses.customer.extend(_conditions(filt, cohort, "c", clauses.params))
+        clauses.session.extend(_conditions(filt, cohort, "s", clauses.params))
+    else:
+        alias = score_alias if filt.mart == "scores" else "c"
+        clauses.customer_only.extend(_conditions(filt, cohort, alias, clauses.params))
+
+
+def _check_usable(cohort: Cohort, shape: WarehouseShape) -> list[CohortFilter]:
+    """The filters ``cohort`` sets; raises CohortError naming the first that cannot apply."""
+    used = [f for f in FILTERS if any(cohort.get(k) not in (None, (), False) for k in f.query_keys)]
+    for filt in used:
+        reason = unavailable_reason(filt, shape)
+        if reason:
+            key = next(k for k in filt.query_keys if cohort.get(k) not in (None, (), False))
+            raise CohortError(key, reason)
+    return used
+
+
 def compile_cohort(cohort: Cohort, shape: WarehouseShape) -> CompiledCohort:
     """Compile ``cohort`` for ``shape``; raises :class:`CohortError` for unusable filters."""
-    params: dict[str, Any] = {}
-    # Filters both marts carry (dates, country, device, source) apply to each directly;
-    # customer-only filters narrow sessions to the matching customers' sessions.
-    customer_clauses: list[str] = []
-    customer_only_clauses: list[str] = []
-    session_clauses: list[str] = []
-
-    customer_only = [
-        k
-        for k in ("acquisition_month", "carted_not_bought", "min_orders", "inactive_days")
-        if getattr(cohort, k) not in (None, (), False)
-    ]
-    score_used = [k for k in SCORE_FILTERS if getattr(cohort, k) not in (None, ())]
-    if (customer_only or score_used) and not shape.has_customers:
-        key = (customer_only or score_used)[0]
-        raise CohortError(
-            key,
-            "this data has no customer ids, so customer filters do not apply ("
-            + shape.reasons.get("has_customer_ids", "no customer ids")
-            + ")",
-        )
-    if score_used and not shape.has_scores:
-        raise CohortError(
-            score_used[0],
-            "no scores exist yet: run `shopsight train` and `shopsight score` first",
-        )
-    for key in score_used:
-        column = SCORE_FILTERS[key]
-        if not shape.has("customer_scores", column):
-            raise CohortError(
-                key, f"the current scores have no {column} (the model was not trained)"
-            )
-
-    if cohort.date_from is not None:
-        params["date_from"] = cohort.date_from
-        session_clauses.append("s.session_date >= $date_from")
-    if cohort.date_to is not None:
-        params["date_to"] = cohort.date_to
-        session_clauses.append("s.session_date <= $date_to")
-    if cohort.date_from is not None or cohort.date_to is not None:
-        window = " AND ".join(c.replace("s.", "w.") for c in session_clauses if "session_date" in c)
-        # A semi-join on the date-sorted sessions mart: zone maps skip the other dates.
-        customer_clauses.append(
-            f"c.customer_id IN (SELECT w.customer_id FROM sessions AS w WHERE {window})"
-        )
-    for key in ("country", "device", "traffic_source"):
-        values = getattr(cohort, key)
-        if values:
-            params[key] = list(values)
-            customer_clauses.append(f"list_contains(${key}, c.{key})")
-            session_clauses.append(f"list_contains(${key}, s.{key})")
-    if cohort.acquisition_month:
-        params["acquisition_month"] = list(cohort.acquisition_month)
-        customer_only_clauses.append(
-            "list_contains($acquisition_month, strftime(c.acquisition_month, '%Y-%m'))"
-        )
-    if cohort.carted_not_bought:
-        customer_only_clauses.append("c.cart_adds > 0 AND c.orders = 0")
-    if cohort.min_orders is not None:
-        params["min_orders"] = cohort.min_orders
-        customer_only_clauses.append("c.orders >= $min_orders")
-    if cohort.inactive_days is not None:
-        params["inactive_days"] = cohort.inactive_days
-        customer_only_clauses.append("c.recency_days >= $inactive_days")
+    used = _check_usable(cohort, shape)
+    score_used = any(f.needs_scores for f in used)
     # Scores sit beside the customer in customers_scored when `shopsight score` wrote it;
     # otherwise they come from a join with customer_scores aliased sc.
     joined = shape.has("customers_scored")
-    sa = "c" if joined else "sc"
-    for key in ("churn_tier", "rfm_tier"):
-        values = getattr(cohort, key)
-        if values:
-            params[key] = list(values)
-            customer_only_clauses.append(f"list_contains(${key}, {sa}.{SCORE_FILTERS[key]})")
-    if cohort.segment:
-        params["segment"] = list(cohort.segment)
-        customer_only_clauses.append(f"list_contains($segment, {sa}.segment_id::VARCHAR)")
-    for key in SCORE_FILTERS:
-        if key.startswith(("min_", "max_")) and getattr(cohort, key) is not None:
-            params[key] = getattr(cohort, key)
-            op = ">=" if key.startswith("min_") else "<="
-            customer_only_clauses.append(f"{sa}.{SCORE_FILTERS[key]} {op} ${key}")
+    clauses = _Clauses()
+    for filt in used:
+        _add(filt, cohort, clauses, "c" if joined else "sc")
 
     if joined:
         select, source = "c.*", "customers_scored AS c"
@@ -199,24 +198,22 @@ def compile_cohort(cohort: Cohort, shape: WarehouseShape) -> CompiledCohort:
         source = "customers AS c LEFT JOIN customer_scores AS sc USING (customer_id)"
     else:
         select, source = "c.*", "customers AS c"
-    where = " AND ".join(customer_clauses + customer_only_clauses) or "true"
-    customers_sql = f"SELECT {select} FROM {source} WHERE {where}"
+    where = " AND ".join(clauses.customer + clauses.customer_only) or "true"
     # Counting needs the score join only when a score filter is set.
     count_source = source if score_used else "customers AS c"
-    customer_count_sql = f"SELECT count(*), sum(c.sessions) FROM {count_source} WHERE {where}"
-    # With only customer-level filters, the cohort's sessions are exactly its customers'
-    # sessions, which the customers mart has already counted.
-    sessions_from_customers = bool(customer_only_clauses) and not session_clauses
-    if customer_only_clauses:
-        narrowing = " AND ".join(customer_only_clauses)
+    session_clauses = list(clauses.session)
+    if clauses.customer_only:
+        narrowing = " AND ".join(clauses.customer_only)
         session_clauses.append(
             f"s.customer_id IN (SELECT c.customer_id FROM {count_source} WHERE {narrowing})"
         )
     return CompiledCohort(
-        customers_sql=customers_sql,
-        customer_count_sql=customer_count_sql,
-        sessions_from_customers=sessions_from_customers,
+        customers_sql=f"SELECT {select} FROM {source} WHERE {where}",
+        customer_count_sql=f"SELECT count(*), sum(c.sessions) FROM {count_source} WHERE {where}",
+        # With only customer-level filters, the cohort's sessions are exactly its customers'
+        # sessions, which the customers mart has already counted.
+        sessions_from_customers=bool(clauses.customer_only) and not clauses.session,
         session_where=" AND ".join(session_clauses) or "true",
-        params=params,
-        rollup_ok=shape.rollup_complete and not customer_only_clauses,
+        params=clauses.params,
+        rollup_ok=shape.rollup_complete and not clauses.customer_only,
     )

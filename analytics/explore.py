@@ -10,22 +10,17 @@ from typing import Any
 import polars as pl
 
 from analytics.cohort import Cohort, CohortError
-from analytics.cohort_relations import cohort_query
+from analytics.cohort_filters import BY_KEY, CHOICE_FILTERS
+from analytics.cohort_relations import cohort_query, cohort_relation
 from analytics.cohort_sql import compile_cohort, warehouse_shape
 from analytics.overview import Kpi, kpis
-from warehouse.engine import quote_ident
+from warehouse.engine import named_query, quote_ident
 from warehouse.reader import WarehouseReader
 
-# Facets a chart can show and a click can add as a filter: name → (mart, column, label).
-# The values are read by analytics/sql/*_facet_counts.sql; the column is the one it needs.
+# Facets a chart can show and a click can add as a filter: every choice filter declared in
+# analytics.cohort_filters, as name → (mart, column, title); "any": both marts carry it.
 FACETS: dict[str, tuple[str, str, str]] = {
-    "country": ("any", "country", "Country"),
-    "device": ("any", "device", "Device"),
-    "traffic_source": ("any", "traffic_source", "Traffic source"),
-    "acquisition_month": ("customers", "acquisition_month", "Acquired"),
-    "churn_tier": ("scores", "churn_tier", "Churn tier"),
-    "segment": ("scores", "segment_id", "Segment"),
-    "rfm_tier": ("scores", "rfm_tier", "RFM tier"),
+    f.key: ("any" if f.mart == "both" else f.mart, f.column, f.title) for f in CHOICE_FILTERS
 }
 MAX_PAGE = 500
 
@@ -69,20 +64,25 @@ def facet_counts(
     """
     if facet not in FACETS:
         raise CohortError(facet, f"not a facet; facets: {', '.join(FACETS)}")
-    mart, column, _ = FACETS[facet]
+    filt = BY_KEY[facet]
     shape = warehouse_shape(reader)
     compiled = compile_cohort(cohort, shape)
-    empty = pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
-    if mart == "scores" and not shape.has("customer_scores", column):
-        return empty
-    params = {**compiled.params, "facet": facet, "limit": limit}
     if shape.has_customers:
-        sql = cohort_query("customer_facet_counts", compiled, "cohort_customers")
-        params["named_segments"] = shape.has("customer_scores", "segment_name")
-    elif mart == "any":
-        sql = cohort_query("session_facet_counts", compiled, "cohort_sessions")
+        rows = cohort_relation(compiled, "cohort_customers")
+    elif filt.mart == "both":
+        rows = cohort_relation(compiled, "cohort_sessions")
     else:
-        return empty
+        rows = None
+    if rows is None or (filt.needs_scores and not shape.has("customer_scores", filt.column)):
+        return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
+    value = filt.expression.format(alias="m", column=quote_ident(filt.column))
+    label = value
+    if facet == "segment" and shape.has("customer_scores", "segment_name"):
+        label = "m.segment_name"
+    sql = named_query("facet_counts", "analytics", {"facet_rows": rows})
+    sql = sql.replace("{value}", value).replace("{label}", label)
+    # Fixed choices keep their own order (churn tiers by risk); the rest go largest first.
+    params = {**compiled.params, "facet_order": list(filt.choices), "limit": limit}
     return reader.frame(sql, params)
 
 

@@ -110,17 +110,17 @@ def callback_timings(db: Path, state: Path) -> None:
                 response = client.http.post(
                     "/_dash-update-component",
                     json={
-                        "output": '{"facet":["MATCH"],"type":"' + ids.FACET_GRAPH + '"}.figure',
+                        "output": '{"key":["MATCH"],"type":"' + ids.FACET_GRAPH + '"}.figure',
                         "outputs": {
-                            "id": {"type": ids.FACET_GRAPH, "facet": facet},
+                            "id": {"type": ids.FACET_GRAPH, "key": facet},
                             "property": "figure",
                         },
                         "inputs": [{"id": ids.COHORT_STORE, "property": "data", "value": q}],
                         "state": [
                             {
-                                "id": {"type": ids.FACET_GRAPH, "facet": facet},
+                                "id": {"type": ids.FACET_GRAPH, "key": facet},
                                 "property": "id",
-                                "value": {"type": ids.FACET_GRAPH, "facet": facet},
+                                "value": {"type": ids.FACET_GRAPH, "key": facet},
                             }
                         ],
                         "changedPropIds": [ids.COHORT_STORE + ".data"],

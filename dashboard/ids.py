@@ -1,31 +1,22 @@
 """Component ids, in one place so pages, callbacks and tests agree on them."""
 
+from typing import Any
+
 # overview
 KPI_GRID = "kpi-grid"
 FRESHNESS = "freshness"
 
 # cohorts
 COHORT_STORE = "cohort-query"
-F_DATE = "f-date"
-F_ACQ = "f-acquisition-month"
-F_COUNTRY = "f-country"
-F_DEVICE = "f-device"
-F_SOURCE = "f-traffic-source"
-F_SEGMENT = "f-segment"
-F_TIER = "f-churn-tier"
-F_RFM = "f-rfm-tier"
-F_PURCHASE = "f-purchase-prob"
-F_CHURN = "f-churn-prob"
-F_REV_MIN = "f-revenue-min"
-F_REV_MAX = "f-revenue-max"
-F_CARTED = "f-carted-not-bought"
-F_MIN_ORDERS = "f-min-orders"
-F_INACTIVE = "f-inactive-days"
+# The filter controls, one per entry of analytics.cohort_filters.FILTERS (a number pair has
+# one control per bound). Pattern ids, so callbacks take them all with ALL / MATCH:
+FILTER = "cohort-filter"  # {"type": FILTER, "key": filter key, or a number pair's query key}
+FILTER_DATES = "cohort-filter-dates"  # {"type": FILTER_DATES, "key": filter key}
 F_RESET = "f-reset"
 COUNT = "cohort-count"
 CHIPS = "cohort-chips"
 FILTER_ERROR = "filter-error"
-FACET_GRAPH = "facet-graph"  # pattern id {"type": FACET_GRAPH, "facet": name}
+FACET_GRAPH = "facet-graph"  # pattern id {"type": FACET_GRAPH, "key": filter key}
 GRID = "customer-grid"
 SAVE_NAME = "save-name"
 SAVE_BUTTON = "save-button"
@@ -92,3 +83,8 @@ WI_SEGMENT = "whatif-segment"
 WI_SESSION = "whatif-session"
 WI_SESSION_GO = "whatif-session-go"
 WI_PICK_MESSAGE = "whatif-pick-message"
+
+
+def filter_id(key: str) -> dict[str, Any]:
+    """The pattern id of the cohort filter control for ``key``."""
+    return {"type": FILTER, "key": key}

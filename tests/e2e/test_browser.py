@@ -65,7 +65,7 @@ def test_a_filter_changes_the_count_and_the_url(page, live_app):
 def test_clicking_a_bar_cross_filters(page, live_app):
     page.goto(live_app.url + "/cohorts")
     settle(page)
-    chart = page.locator('[id*="churn_tier"]').first
+    chart = page.locator('[id*="facet-graph"][id*="churn_tier"]').first
     chart.locator(".bars .point path").first.wait_for(state="attached")
     # Plotly listens on its drag layer, not on the bar: click where the bar is drawn.
     box = chart.locator(".bars .point path").first.bounding_box()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import collections
+import json
 from pathlib import Path
 
 import pytest
 
 from analytics.cohort import Cohort
+from analytics.cohort_filters import FILTERS
 from analytics.explore import count
 from dashboard import ids
 from dashboard.app import create_app, page_modules
+from dashboard.pages.cohorts.controls import control_keys
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
 from warehouse.reader import WarehouseReader
@@ -58,13 +61,42 @@ def test_two_apps_in_one_process_both_answer_callbacks(scored_db, plain_db, tmp_
         assert f"{expected:,}" in str(body)
 
 
+def post_filters(client: DashClient, values: dict[str, object]) -> tuple[int, object]:
+    """POST the filter callback as the browser does: every filter control through one ALL
+    input (the rest empty), and the date range."""
+    dep = client.callback(ids.COHORT_STORE + ".data")
+    keys = [k for f in FILTERS for k in control_keys(f) if f.control != "date_range"]
+    controls = [{"id": ids.filter_id(k), "property": "value", "value": values.get(k)} for k in keys]
+    dates = {"id": {"type": ids.FILTER_DATES, "key": "date"}, "value": None}
+    response = client.http.post(
+        "/_dash-update-component",
+        json={
+            "output": dep["output"],
+            "outputs": [
+                {"id": o.split(".")[0], "property": o.split(".")[-1]}
+                for o in dep["output"].strip(".").split("...")
+            ],
+            "inputs": [
+                controls,
+                [{**dates, "property": "start_date"}],
+                [{**dates, "property": "end_date"}],
+            ],
+            "state": [
+                [{"id": c["id"], "property": "id", "value": c["id"]} for c in controls],
+                [{"id": dates["id"], "property": "id", "value": dates["id"]}],
+            ],
+            "changedPropIds": [
+                json.dumps(ids.filter_id(next(iter(values))), separators=(",", ":")) + ".value"
+            ],
+        },
+    )
+    body = response.get_json(silent=True) if response.status_code == 200 else None
+    return response.status_code, body
+
+
 def test_a_filter_changes_store_count_and_chips(scored_db, tmp_path):
     client = make_client(scored_db, tmp_path)
-    status, body = client.call(
-        ids.COHORT_STORE + ".data",
-        {ids.F_TIER + ".value": ["High"], ids.F_MIN_ORDERS + ".value": 1},
-        triggered=ids.F_TIER + ".value",
-    )
+    status, body = post_filters(client, {"churn_tier": ["High"], "min_orders": 1})
     assert status == 200
     response = body["response"]
     assert response[ids.COHORT_STORE]["data"] == "churn_tier=High&min_orders=1"
@@ -79,11 +111,7 @@ def test_a_filter_changes_store_count_and_chips(scored_db, tmp_path):
 
 def test_a_bad_filter_gets_a_message_not_a_500(scored_db, tmp_path):
     client = make_client(scored_db, tmp_path)
-    status, body = client.call(
-        ids.COHORT_STORE + ".data",
-        {ids.F_MIN_ORDERS + ".value": -3},
-        triggered=ids.F_MIN_ORDERS + ".value",
-    )
+    status, body = post_filters(client, {"min_orders": -3})
     assert status == 200
     assert "must not be negative" in str(body)
     status, body = client.call(ids.COUNT + ".children", {ids.COHORT_STORE + ".data": "bogus=1"})
@@ -92,28 +120,30 @@ def test_a_bad_filter_gets_a_message_not_a_500(scored_db, tmp_path):
 
 def test_clicking_a_bar_adds_that_filter(scored_db, tmp_path):
     client = make_client(scored_db, tmp_path)
-    dep = client.callback(ids.F_TIER + ".value")
-    # A pattern-matching request, built by hand: one input list of all facet graphs.
-    payload_inputs = [
-        [
-            {"id": {"type": ids.FACET_GRAPH, "facet": f}, "property": "clickData",
-             "value": {"points": [{"customdata": "High"}]} if f == "churn_tier" else None}
-            for f in ("country", "churn_tier")
-        ]
-    ]  # fmt: skip
-    controls = [o.split(".")[0] for o in dep["output"].strip(".").split("...")]
+    dep = client.callback('"type":"' + ids.FILTER + '"}.value')
+    tier_graph = {"type": ids.FACET_GRAPH, "key": "churn_tier"}
+    tier_control = ids.filter_id("churn_tier")
     response = client.http.post(
         "/_dash-update-component",
         json={
             "output": dep["output"],
-            "outputs": [{"id": c, "property": "value"} for c in controls],
-            "inputs": payload_inputs,
-            "state": [{"id": c, "property": "value", "value": []} for c in controls],
-            "changedPropIds": ['{"facet":"churn_tier","type":"' + ids.FACET_GRAPH + '"}.clickData'],
+            "outputs": {"id": tier_control, "property": "value"},
+            "inputs": [
+                {
+                    "id": tier_graph,
+                    "property": "clickData",
+                    "value": {"points": [{"customdata": "High"}]},
+                }
+            ],
+            "state": [{"id": tier_control, "property": "value", "value": []}],
+            "changedPropIds": ['{"key":"churn_tier","type":"' + ids.FACET_GRAPH + '"}.clickData'],
         },
     )
     assert response.status_code == 200, response.data
-    assert response.get_json()["response"][ids.F_TIER]["value"] == ["High"]
+    answer = response.get_json()["response"]
+    assert answer[json.dumps(tier_control, separators=(",", ":"), sort_keys=True)]["value"] == [
+        "High"
+    ]
 
 
 def test_grid_pages_and_sorts_on_the_server(scored_db, tmp_path):

@@ -37,6 +37,7 @@ EVERYONE = {
     "cohort_customers": "SELECT c.* FROM customers_scored AS c WHERE true",
     "cohort_sessions": "SELECT * FROM sessions AS s WHERE true",
     "cohort_daily_sessions": "SELECT * FROM daily_sessions AS s WHERE true",
+    "facet_rows": "SELECT c.* FROM customers_scored AS c WHERE true",
 }
 
 
@@ -149,13 +150,11 @@ CASES: dict[str, Case] = {
         relations=("cohort_customers",),
         slots={"order_by": '"orders" DESC NULLS LAST, "customer_id"'},
     ),
-    "analytics/customer_facet_counts": Case(
+    "analytics/facet_counts": Case(
         ("value", "label", "count"),
-        {"facet": "segment", "named_segments": True, "limit": 15},
-        relations=("cohort_customers",),
-    ),
-    "analytics/session_facet_counts": Case(
-        ("value", "label", "count"), {"facet": "country", "limit": 15}, ("cohort_sessions",)
+        {"facet_order": ["High", "Medium", "Low"], "limit": 15},
+        relations=("facet_rows",),
+        slots={"value": "m.churn_tier", "label": "m.churn_tier"},
     ),
     "analytics/segment_list": Case(
         ("segment_id", "segment_name", "members", "share", "profile"), {"method": "kmeans"}

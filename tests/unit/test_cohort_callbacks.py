@@ -1,0 +1,261 @@
+"""The Cohorts page's callbacks called directly, as plain functions (the HTTP round trip and
+the sign-in gate are covered in tests/integration/test_dashboard.py and test_access.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dash
+import pytest
+from dash.exceptions import PreventUpdate
+
+from analytics.cohort import Cohort
+from analytics.cohort_filters import FILTERS
+from analytics.cohort_sql import warehouse_shape
+from analytics.explore import count
+from dashboard import ids
+from dashboard.app import create_app
+from dashboard.context import context
+from dashboard.pages.cohorts import callbacks
+from dashboard.pages.cohorts.controls import control_keys
+from dashboard.pages.cohorts.layout import data_options, filter_panel
+from dashboard.settings import Settings
+from tests.support.warehouses import add_fake_scores, generated_warehouse
+from warehouse.reader import WarehouseReader
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = generated_warehouse(tmp_path_factory.mktemp("cohort-callbacks"), customers=150, days=60)
+    add_fake_scores(db)
+    return db
+
+
+def _app(db: Path, state: Path, **settings: Any) -> dash.Dash:
+    return create_app(Settings(db_path=db, state_path=state, **settings))
+
+
+@pytest.fixture
+def demo(db: Path, tmp_path: Path) -> Iterator[dash.Dash]:
+    """A request context of an app in demo mode (everyone is the demo admin)."""
+    app = _app(db, tmp_path / "state.sqlite3")
+    with app.server.test_request_context("/"):
+        yield app
+
+
+@pytest.fixture
+def signed_out(db: Path, tmp_path: Path) -> Iterator[dash.Dash]:
+    app = _app(db, tmp_path / "state.sqlite3", demo_mode=False)
+    with app.server.test_request_context("/"):
+        yield app
+
+
+def panel_controls(cohort: Cohort) -> tuple[list[Any], list[Any], list[Any], list[Any], list[Any]]:
+    """The filter panel rendered for ``cohort``, read back as the browser would send it to
+    ``parse_filters``: values, start dates, end dates, value ids, date ids."""
+    panel = filter_panel(cohort, warehouse_shape(context().reader))
+    values, starts, ends, value_ids, date_ids = [], [], [], [], []
+    for component in panel._traverse():
+        cid = getattr(component, "id", None)
+        if not isinstance(cid, dict):
+            continue
+        if cid["type"] == ids.FILTER:
+            value_ids.append(cid)
+            values.append(getattr(component, "value", None))
+        elif cid["type"] == ids.FILTER_DATES:
+            date_ids.append(cid)
+            start, end = (
+                getattr(component, "start_date", None),
+                getattr(component, "end_date", None),
+            )
+            starts.append(None if start is None else str(start))
+            ends.append(None if end is None else str(end))
+    return values, starts, ends, value_ids, date_ids
+
+
+def test_the_panel_has_one_control_per_declared_filter_key(demo):
+    _, _, _, value_ids, date_ids = panel_controls(Cohort())
+    declared = {k for f in FILTERS for k in control_keys(f)}
+    assert {i["key"] for i in value_ids + date_ids} == declared
+    assert len(value_ids) + len(date_ids) == len(declared)
+
+
+def test_the_url_survives_the_controls(demo):
+    # The URL is the state: controls rendered from a query give back the same query.
+    month = data_options("acquisition_month")[0][0]
+    segment = data_options("segment")[0][0]
+    rfm = data_options("rfm_tier")[0][0]
+    query = Cohort.from_query(
+        f"churn_tier=High&min_churn_prob=0.6&acquisition_month={month}&segment={segment}"
+        f"&rfm_tier={rfm}"
+        "&date_from=2025-01-05&date_to=2025-02-01&max_purchase_prob=0.8"
+        "&min_predicted_revenue=10&carted_not_bought=1&min_orders=1&inactive_days=3"
+    ).to_query()
+    store, chips, error = callbacks.parse_filters(*panel_controls(Cohort.from_query(query)))
+    assert error is None
+    assert store == query
+    assert "churn probability ≥ 60%" in str(chips)
+    empty, _, _ = callbacks.parse_filters(*panel_controls(Cohort()))
+    assert empty == ""
+
+
+def test_filters_from_controls_are_canonical(demo):
+    values, starts, ends, value_ids, date_ids = panel_controls(Cohort())
+    chosen = {"churn_tier": ["High"], "min_orders": 1, "churn_prob": [0.6, 1]}
+    values = [chosen.get(i["key"], v) for i, v in zip(value_ids, values, strict=True)]
+    starts = ["2025-02-01T00:00:00"]
+    store, chips, error = callbacks.parse_filters(values, starts, ends, value_ids, date_ids)
+    assert error is None
+    assert store == "churn_tier=High&date_from=2025-02-01&min_churn_prob=0.6&min_orders=1"
+    assert "churn tier: High" in str(chips) and "active 2025-02-01 – …" in str(chips)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("min_orders", -3, "must not be negative"),
+        ("min_orders", {"a": 1}, "is not a number"),
+        ("churn_prob", "all", "expects a range of two numbers"),
+        ("churn_prob", [0.2, 0.5, 0.9], "expects a range of two numbers"),
+        ("churn_tier", "High", "expects a list of values"),
+        ("churn_tier", ["Extreme"], "not one of High, Medium, Low"),
+        ("carted_not_bought", True, "expects a list of values"),
+        ("no_such_filter", ["x"], "no such filter control"),
+    ],
+)
+def test_a_bad_control_value_gets_a_message(key, value, message):
+    store, chips, error = callbacks.parse_filters(
+        [value], [None], [None], [ids.filter_id(key)], [{"type": ids.FILTER_DATES, "key": "date"}]
+    )
+    assert store is dash.no_update and chips is dash.no_update
+    assert message in str(error) and "Filter not applied" in str(error)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("x", [], [], [], []),
+        ([1], [], [], ["not-an-id"], []),
+        ([1, 2], [], [], [ids.filter_id("min_orders")], []),
+        ([], [42], [None], [], [{"type": ids.FILTER_DATES, "key": "date"}]),
+        ([], [None], None, [], [{"type": ids.FILTER_DATES, "key": "date"}]),
+    ],
+)
+def test_a_malformed_request_gets_a_message(args):
+    store, _, error = callbacks.parse_filters(*args)
+    assert store is dash.no_update and "Filter not applied" in str(error)
+
+
+def test_a_click_adds_the_bar_to_its_filter_once():
+    click = {"points": [{"customdata": "High", "y": "High (label)"}]}
+    assert callbacks.cross_filter(click, ["Low"]) == ["Low", "High"]
+    assert callbacks.cross_filter({"points": [{"y": "UK"}]}, None) == ["UK"]
+    for bad_click, current in [
+        (click, ["High"]),
+        (None, []),
+        ({"points": []}, []),
+        ({"points": "High"}, []),
+        ({"points": [{"customdata": {"a": 1}}]}, []),
+    ]:
+        with pytest.raises(PreventUpdate):
+            callbacks.cross_filter(bad_click, current)
+
+
+def test_count_matches_the_analytics_count(demo, db):
+    expected = count(WarehouseReader(db), Cohort(churn_tier=("High",)))
+    text = str(callbacks.update_count("churn_tier=High"))
+    assert f"{expected.customers:,}" in text and f"{expected.sessions:,}" in text
+    assert "unknown filter" in str(callbacks.update_count("bogus=1"))
+    assert "not a query string" in str(callbacks.update_count(["churn_tier=High"]))
+
+
+def test_facet_chart_highlights_the_chosen_value(demo):
+    figure = callbacks.update_facet(
+        "churn_tier=High", {"type": ids.FACET_GRAPH, "key": "churn_tier"}
+    )
+    bar = figure["data"][0]
+    assert set(bar["customdata"]) <= {"High", "Medium", "Low"} and "High" in bar["customdata"]
+    with pytest.raises(PreventUpdate):
+        callbacks.update_facet("", {"type": ids.FACET_GRAPH, "key": "min_orders"})
+    with pytest.raises(PreventUpdate):
+        callbacks.update_facet("", "churn_tier")
+    assert "unknown filter" in str(callbacks.update_facet("bogus=1", {"key": "country"}))
+
+
+def test_grid_rows_are_the_cohort_paged_and_sorted(demo, db):
+    request = {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "orders", "sort": "desc"}]}
+    rows = callbacks.grid_rows(request, "min_orders=1")
+    orders = [r["orders"] for r in rows["rowData"]]
+    assert len(orders) == 10 and orders == sorted(orders, reverse=True)
+    assert rows["rowCount"] == count(WarehouseReader(db), Cohort(min_orders=1)).customers
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        None,
+        "rows please",
+        {"startRow": "0", "endRow": 10},
+        {"startRow": -5, "endRow": 10},
+        {"startRow": 10, "endRow": 5},
+        {"startRow": 0, "endRow": 10_000_000},
+        {"startRow": 0, "endRow": 10, "sortModel": "orders"},
+        {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "orders", "sort": "sideways"}]},
+        {"startRow": 0, "endRow": 10, "sortModel": [{"colId": "orders; DROP", "sort": "asc"}]},
+    ],
+)
+def test_a_malformed_grid_request_is_no_update(demo, request_):
+    with pytest.raises(PreventUpdate):
+        callbacks.grid_rows(request_, "")
+
+
+def test_export_links_carry_the_canonical_cohort_and_holdout(demo):
+    links = str(callbacks.export_links("min_orders=1&churn_tier=High", 0.2))
+    assert "/export/customers.csv?churn_tier=High&min_orders=1&holdout=0.2&seed=7" in links
+    assert "holdout" not in str(callbacks.export_links("", "a lot"))
+    assert "holdout" not in str(callbacks.export_links("", 5))
+    assert "unknown filter" in str(callbacks.export_links("bogus=1", None))
+
+
+def test_signed_out_callers_cannot_export_or_save(signed_out):
+    assert "cannot export" in str(callbacks.export_links("", None))
+    status, *rest = callbacks.save_cohort(1, None, "mine", "")
+    assert "cannot save" in str(status) and rest == [dash.no_update] * 3
+    assert context().state.get_cohort("mine") is None
+
+
+def test_saving_stores_the_canonical_query(demo):
+    status, links, options, disabled = callbacks.save_cohort(
+        1, None, "  High risk  ", "min_orders=1&churn_tier=High"
+    )
+    assert "Saved “High risk”" in str(status)
+    assert context().state.get_cohort("High risk").query == "churn_tier=High&min_orders=1"
+    assert options == [{"label": "High risk", "value": "High risk"}] and disabled is False
+    assert "High risk" in str(links)
+
+
+@pytest.mark.parametrize(
+    ("name", "query", "message"),
+    [
+        (None, "", "Give the cohort a name"),
+        ("   ", "", "Give the cohort a name"),
+        (["a"], "", "Give the cohort a name"),
+        ("x" * 81, "", "at most 80 characters"),
+        ("bad", "bogus=1", "unknown filter"),
+    ],
+)
+def test_saving_refuses_bad_input_with_a_message(demo, name, query, message):
+    status, *rest = callbacks.save_cohort(1, None, name, query)
+    assert message in str(status) and rest == [dash.no_update] * 3
+    assert context().state.list_cohorts() == []
+
+
+def test_compare_with_a_saved_cohort(demo):
+    assert callbacks.compare_cohorts(None, "") is None
+    assert "no saved cohort named 'nope'" in str(callbacks.compare_cohorts("nope", ""))
+    assert "by name" in str(callbacks.compare_cohorts({"name": "x"}, ""))
+    callbacks.save_cohort(1, None, "Repeat", "min_orders=2")
+    table = str(callbacks.compare_cohorts("Repeat", "churn_tier=High"))
+    assert "this cohort" in table and "Repeat" in table
