@@ -93,3 +93,15 @@ def churn_view(
         {k: v for k, v in params.items() if k not in ("limit", "offset")},
     )[0][0]
     return ChurnView(True, None, tier_counts, at_risk, int(total))
+
+
+def known_customers(reader: WarehouseReader, customer_ids: list[str]) -> set[str]:
+    """Which of ``customer_ids`` are customers of the warehouse served (an action is
+    recorded only for customers that exist)."""
+    if not customer_ids or not warehouse_shape(reader).has_customers:
+        return set()
+    found = reader.rows(
+        "SELECT customer_id FROM customers WHERE list_contains($ids, customer_id)",
+        {"ids": customer_ids},
+    )
+    return {str(row[0]) for row in found}
