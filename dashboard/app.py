@@ -62,7 +62,8 @@ def create_app(settings: Settings) -> dash.Dash:
         pages_folder="",
         assets_folder=str(ASSETS),
         title=settings.title,
-        update_title=None,
+        # None keeps the tab title while callbacks run (Dash's stubs say str only).
+        update_title=None,  # type: ignore[arg-type]
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
@@ -78,7 +79,7 @@ def create_app(settings: Settings) -> dash.Dash:
     )
     modules = page_modules()
     for order, module in enumerate(modules):
-        dash.register_page(
+        dash.register_page(  # type: ignore[no-untyped-call]  # untyped in Dash
             module.__name__,
             path=module.PATH,
             name=module.TITLE,
@@ -131,7 +132,7 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
                     dbc.Container(
                         [
                             html.A(
-                                [html.Img(src=dash.get_asset_url("logo.svg"), alt=""), "ShopSight"],
+                                [html.Img(src=_asset_url("logo.svg"), alt=""), "ShopSight"],
                                 href="/",
                                 className="navbar-brand d-flex align-items-center",
                             ),
@@ -149,6 +150,11 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
         )
 
     return layout
+
+
+def _asset_url(path: str) -> str:
+    url: str = dash.get_asset_url(path)  # type: ignore[no-untyped-call]  # untyped in Dash
+    return url
 
 
 def _user_badge(settings: Settings) -> html.Div | None:

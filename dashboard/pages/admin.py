@@ -109,7 +109,7 @@ def _refused() -> tuple[Any, Any]:
 
 @requires("users", refused=_refused)
 def save_user(
-    _: User, __: int | None, name: str | None, password: str | None, role: str | None
+    _user: User, _clicks: int | None, name: str | None, password: str | None, role: str | None
 ) -> Any:
     """Add a user (a password is required) or change a user's role (and password, if given)."""
     ctx = context()

@@ -227,7 +227,7 @@ def _upload_invalid(message: str) -> Any:
 
 
 @requires("upload", refused=_upload_refused)
-def upload(_: User, contents: str | None, filename: str | None) -> Any:
+def upload(_user: User, contents: str | None, filename: str | None) -> Any:
     """Validate and score an uploaded file with the current models; offer the result."""
     ctx = context()
     if not contents or not filename:
@@ -278,7 +278,7 @@ def _rebuild_refused() -> tuple[Any, Any, Any]:
 
 
 @requires("rebuild", refused=_rebuild_refused)
-def start_rebuild(user: User, _: int | None) -> tuple[Any, Any, Any]:
+def start_rebuild(user: User, _clicks: int | None) -> tuple[Any, Any, Any]:
     """Start rebuilding and retraining from the files in the ledger, and the progress poll."""
     ctx = context()
     inputs = ledger(ctx.reader)["path"].to_list()
@@ -291,7 +291,7 @@ def _poll_refused() -> tuple[Any, ...]:
 
 
 @requires("rebuild", refused=_poll_refused)
-def poll(_: User, __: int | None) -> tuple[Any, ...]:
+def poll(_user: User, _n_intervals: int | None) -> tuple[Any, ...]:
     """The running rebuild's progress; the poll stops when it ends."""
     state = context().rebuild_job.snapshot()
     running = state.status == "running"
