@@ -27,6 +27,11 @@ the value, so an oversized value is not echoed back. A :class:`ShopSightError` r
 callback (its message is fit for a user) takes the same path.
 
 Pattern-matching inputs (``ALL``) arrive as lists: declare them with :class:`ListOf`.
+
+Before any of this, :func:`check_requests` refuses (400) a request whose envelope does not
+fit a server-side callback of the app (an unknown or client-side output, the wrong number of
+inputs, an input that is not an ``{id, property, value}`` object), which Dash would answer
+with a 500 and a traceback.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dash
+import flask
 from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
@@ -283,3 +289,85 @@ def wire(
     """
     specs = [spec.named(f"{dep.component_id}.{dep.component_property}") for dep, spec in args]
     app.callback(*outputs, *[dep for dep, _ in args], **options)(checked(specs, invalid)(func))
+
+
+UPDATE_PATH = "_dash-update-component"
+
+
+def check_requests(app: dash.Dash, foreign: Mapping[str, Sequence[Spec]] | None = None) -> None:
+    """Refuse malformed callback requests to ``app`` with 400 before Dash parses them.
+
+    ``foreign`` declares the arguments of callbacks the app does not wire itself (Dash's
+    pages router, a library's callbacks), by output: a value outside its spec is answered
+    with no update (204), as :func:`wire` does. Register it after the sign-in gate, so a
+    signed-out request still gets 401.
+    """
+    path = app.config.requests_pathname_prefix + UPDATE_PATH
+    declared = dict(foreign or {})
+
+    def check() -> tuple[str, int] | None:
+        if flask.request.method != "POST" or flask.request.path != path:
+            return None
+        body = flask.request.get_json(silent=True)
+        problem = envelope_problem(app.callback_map, body)
+        if problem is not None:
+            log.info("callback request refused: %s", problem)
+            return f"bad callback request: {problem}", 400
+        specs = declared.get(body["output"])
+        if specs is not None and not _values_fit(specs, body):
+            return "", 204
+        return None
+
+    app.server.before_request(check)
+
+
+def envelope_problem(callbacks: Mapping[str, Any], body: Any) -> str | None:
+    """What is wrong with a callback request's envelope (not its values), or None."""
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return "not a callback request"
+    callback = callbacks.get(body["output"])
+    if callback is None or "callback" not in callback:
+        return "no server-side callback has these outputs"
+    for part in ("inputs", "state"):
+        declared = callback.get(part, [])
+        sent = body.get(part, [])
+        if not isinstance(sent, list) or len(sent) != len(declared):
+            return f"{part} do not match the callback"
+        for dep, item in zip(declared, sent, strict=True):
+            many = '["ALL"]' in str(dep.get("id")) or '["ALLSMALLER"]' in str(dep.get("id"))
+            items = item if many and isinstance(item, list) else [item] if not many else None
+            if items is None or not all(_is_prop(i) for i in items):
+                return f"{part} do not match the callback"
+    outputs = body.get("outputs")
+    if not isinstance(outputs, dict | list):
+        return "outputs do not match the callback"
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        return "changedPropIds must be a list of strings"
+    return None
+
+
+def _values_fit(specs: Sequence[Spec], body: dict[str, Any]) -> bool:
+    items = [*body.get("inputs", []), *body.get("state", [])]
+    values = [
+        [i.get("value") for i in item] if isinstance(item, list) else item.get("value")
+        for item in items
+    ]
+    if len(values) != len(specs):
+        return False
+    try:
+        for spec, value in zip(specs, values, strict=True):
+            spec.check(value)
+    except InvalidInput as exc:
+        log.info("callback input refused: %s", exc)
+        return False
+    return True
+
+
+def _is_prop(item: Any) -> bool:
+    """An ``{id, property, value}`` object as the renderer sends it."""
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("property"), str)
+        and isinstance(item.get("id"), str | dict)
+    )
