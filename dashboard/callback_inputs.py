@@ -310,7 +310,7 @@ def check_requests(app: dash.Dash, foreign: Mapping[str, Sequence[Spec]] | None 
             return None
         body = flask.request.get_json(silent=True)
         problem = envelope_problem(app.callback_map, body)
-        if problem is not None:
+        if problem is not None or not isinstance(body, dict):
             log.info("callback request refused: %s", problem)
             return f"bad callback request: {problem}", 400
         specs = declared.get(body["output"])
