@@ -79,3 +79,15 @@ def churn_view(
     ).select(columns)
     total = reader.rows(cohort_query("at_risk_count", compiled, "cohort_customers"), in_tiers)
     return ChurnView(True, None, tier_counts, at_risk, int(total[0][0]))
+
+
+def known_customers(reader: WarehouseReader, customer_ids: list[str]) -> set[str]:
+    """Which of ``customer_ids`` are customers of the warehouse served (an action is
+    recorded only for customers that exist)."""
+    if not customer_ids or not warehouse_shape(reader).has_customers:
+        return set()
+    found = reader.rows(
+        "SELECT customer_id FROM customers WHERE list_contains($ids, customer_id)",
+        {"ids": customer_ids},
+    )
+    return {str(row[0]) for row in found}

@@ -24,6 +24,7 @@ from dash_bootstrap_templates import load_figure_template
 from appstate.store import AppState
 from common.errors import ShopSightError
 from dashboard.cache import ResultCache
+from dashboard.callback_inputs import CLICKS, Flag, Spec, Text, check_requests
 from dashboard.components import empty_state, error_alert
 from dashboard.context import EXTENSION, AppContext, context
 from dashboard.export_route import register_export_routes
@@ -46,6 +47,19 @@ from warehouse.reader import WarehouseReader
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 log = logging.getLogger("shopsight.dashboard")
+# The arguments of callbacks registered by Dash and by libraries rather than by our pages,
+# checked like ours (dashboard.callback_inputs): the pages router gets the address bar's path
+# and query string; dash-bootstrap-templates' theme changer toggles its panel.
+FOREIGN_CALLBACKS: dict[str, list[Spec]] = {
+    ".._pages_content.children..._pages_store.data..": [
+        Text(2048, pattern="/.*", optional=False, label="path"),
+        Text(8192, optional=False, label="query"),
+    ],
+    '{"aio_id":["MATCH"],"component":"ThemeChangerAIO","subcomponent":"offcanvas"}.is_open': [
+        CLICKS,
+        Flag(label="open"),
+    ],
+}
 
 
 def page_modules() -> list[ModuleType]:
@@ -62,7 +76,8 @@ def create_app(settings: Settings) -> dash.Dash:
         pages_folder="",
         assets_folder=str(ASSETS),
         title=settings.title,
-        update_title=None,
+        # None keeps the tab title while callbacks run (Dash's stubs say str only).
+        update_title=None,  # type: ignore[arg-type]
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
@@ -78,7 +93,7 @@ def create_app(settings: Settings) -> dash.Dash:
     )
     modules = page_modules()
     for order, module in enumerate(modules):
-        dash.register_page(
+        dash.register_page(  # type: ignore[no-untyped-call]  # untyped in Dash
             module.__name__,
             path=module.PATH,
             name=module.TITLE,
@@ -89,6 +104,8 @@ def create_app(settings: Settings) -> dash.Dash:
         module.register_callbacks(app)
     app.layout = shell(settings, modules)
     _register_routes(server)
+    # After the sign-in gate (in _register_routes), so signed-out requests still get 401.
+    check_requests(app, FOREIGN_CALLBACKS)
     return app
 
 
@@ -131,7 +148,7 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
                     dbc.Container(
                         [
                             html.A(
-                                [html.Img(src=dash.get_asset_url("logo.svg"), alt=""), "ShopSight"],
+                                [html.Img(src=_asset_url("logo.svg"), alt=""), "ShopSight"],
                                 href="/",
                                 className="navbar-brand d-flex align-items-center",
                             ),
@@ -149,6 +166,11 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
         )
 
     return layout
+
+
+def _asset_url(path: str) -> str:
+    url: str = dash.get_asset_url(path)  # type: ignore[no-untyped-call]  # untyped in Dash
+    return url
 
 
 def _user_badge(settings: Settings) -> html.Div | None:

@@ -42,6 +42,38 @@ def error_alert(message: str, title: str = "That did not work") -> dbc.Alert:
     return dbc.Alert([html.Strong(f"{title}: "), message], color="danger", className="mb-3")
 
 
+def status(message: str, ok: bool = False) -> html.Span:
+    """A one-line answer to an action: green when it worked, red when it did not."""
+    return html.Span(message, className="text-success" if ok else "text-danger")
+
+
+def card(
+    header: Any, body: Any, *, body_id: str | None = None, className: str | None = None
+) -> dbc.Card:
+    """A card with a header line; ``body_id`` names the body a callback rewrites."""
+    body_kwargs: dict[str, Any] = {"id": body_id} if body_id else {}
+    card_kwargs: dict[str, Any] = {"className": className} if className else {}
+    return dbc.Card([dbc.CardHeader(header), dbc.CardBody(body, **body_kwargs)], **card_kwargs)
+
+
+def graph(figure: Any = None, id_: str | None = None) -> dcc.Graph:
+    """A chart without the plotly mode bar; ``id_`` for charts a callback or test addresses."""
+    kwargs: dict[str, Any] = {"figure": figure} if figure is not None else {}
+    if id_:
+        kwargs["id"] = id_
+    return dcc.Graph(config={"displayModeBar": False}, **kwargs)
+
+
+def chart_card(
+    header: str | None, figure: Any = None, id_: str | None = None, className: str | None = None
+) -> dbc.Card:
+    """A card holding one chart, with a header line when ``header`` is given."""
+    if header is None:
+        card_kwargs: dict[str, Any] = {"className": className} if className else {}
+        return dbc.Card(dbc.CardBody(graph(figure, id_)), **card_kwargs)
+    return card(header, graph(figure, id_), className=className)
+
+
 def kpi_card(kpi: Kpi) -> html.Div:
     """A KPI card: value, definition on hover, and a sparkline of its monthly trend."""
     card_id = f"kpi-{kpi.name}"

@@ -58,6 +58,9 @@ UPLOAD_DOWNLOAD = "upload-download"
 REBUILD = "rebuild-button"
 REBUILD_PROGRESS = "rebuild-progress"
 REBUILD_STATUS = "rebuild-status"
+REBUILD_POLL = "rebuild-poll"
+UPLOAD_ERROR = "upload-error"
+UPLOAD_LINK = "upload-download-link"
 
 # admin
 USERS_TABLE = "users-table"

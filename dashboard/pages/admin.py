@@ -8,18 +8,23 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
-from appstate.store import ROLES
+from appstate.store import ROLES, User
 from common.errors import ShopSightError
 from dashboard import ids
-from dashboard.auth import RIGHTS, may
-from dashboard.components import empty_state, page_header
+from dashboard.auth import RIGHTS, may, requires
+from dashboard.callback_inputs import CLICKS, Choice, Text, wire
+from dashboard.components import card, empty_state, page_header, status
 from dashboard.context import context
 
 PATH = "/admin"
 TITLE = "Admin"
+NAME_CHARS = 80
+MIN_PASSWORD = 8
+# Long enough for any passphrase, short enough that hashing it costs nothing.
+PASSWORD_CHARS = 1024
 
 
-def _users_table() -> dbc.Table:
+def _users_table() -> dbc.Table | html.P:
     users = context().state.list_users()
     if not users:
         return html.P("No users yet: add the first one below.", className="text-muted")
@@ -44,6 +49,26 @@ def _users_table() -> dbc.Table:
     )
 
 
+def _user_form() -> list[Any]:
+    return [
+        dbc.Label("User name", html_for=ids.USER_NAME),
+        dbc.Input(id=ids.USER_NAME, maxLength=NAME_CHARS, className="mb-2"),
+        dbc.Label(f"Password (new users; {MIN_PASSWORD}+ characters)", html_for=ids.USER_PASSWORD),
+        dbc.Input(
+            id=ids.USER_PASSWORD, type="password", maxLength=PASSWORD_CHARS, className="mb-2"
+        ),
+        dbc.Label("Role", html_for=ids.USER_ROLE),
+        dbc.Select(
+            id=ids.USER_ROLE,
+            options=[{"label": r, "value": r} for r in ROLES],
+            value="viewer",
+            className="mb-3",
+        ),
+        dbc.Button("Save", id=ids.USER_ADD, color="primary"),
+        html.Div(id=ids.USER_STATUS, className="small mt-2"),
+    ]
+
+
 def layout(**query: Any) -> html.Div:
     ctx = context()
     header = page_header(
@@ -62,98 +87,72 @@ def layout(**query: Any) -> html.Div:
         if ctx.settings.demo_mode
         else None
     )
+    users = card("Users", _users_table(), body_id=ids.USERS_TABLE)
+    form = card("Add a user or change a role", _user_form())
     return html.Div(
         [
             header,
             notice,
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader("Users"),
-                                dbc.CardBody(_users_table(), id=ids.USERS_TABLE),
-                            ]
-                        ),
-                        lg=7,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        dbc.Card(
-                            [
-                                dbc.CardHeader("Add a user or change a role"),
-                                dbc.CardBody(
-                                    [
-                                        dbc.Label("User name", html_for=ids.USER_NAME),
-                                        dbc.Input(id=ids.USER_NAME, maxLength=80, className="mb-2"),
-                                        dbc.Label(
-                                            "Password (new users; 8+ characters)",
-                                            html_for=ids.USER_PASSWORD,
-                                        ),
-                                        dbc.Input(
-                                            id=ids.USER_PASSWORD, type="password", className="mb-2"
-                                        ),
-                                        dbc.Label("Role", html_for=ids.USER_ROLE),
-                                        dbc.Select(
-                                            id=ids.USER_ROLE,
-                                            options=[{"label": r, "value": r} for r in ROLES],
-                                            value="viewer",
-                                            className="mb-3",
-                                        ),
-                                        dbc.Button("Save", id=ids.USER_ADD, color="primary"),
-                                        html.Div(id=ids.USER_STATUS, className="small mt-2"),
-                                    ]
-                                ),
-                            ]
-                        ),
-                        lg=5,
-                        className="mb-3",
-                    ),
+                    dbc.Col(users, lg=7, className="mb-3"),
+                    dbc.Col(form, lg=5, className="mb-3"),
                 ]
             ),
         ]
     )
 
 
+def _refused() -> tuple[Any, Any]:
+    return status("Only admins manage users."), no_update
+
+
+@requires("users", refused=_refused)
+def save_user(
+    _user: User, _clicks: int | None, name: str | None, password: str | None, role: str | None
+) -> Any:
+    """Add a user (a password is required) or change a user's role (and password, if given)."""
+    ctx = context()
+    name = (name or "").strip()
+    if not name:
+        return status("Give a user name."), no_update
+    if role not in ROLES:
+        return status("Choose a role."), no_update
+    try:
+        if ctx.state.get_user(name) is None:
+            if not password or len(password) < MIN_PASSWORD:
+                return status(
+                    f"A new user needs a password of {MIN_PASSWORD}+ characters."
+                ), no_update
+            ctx.state.add_user(name, password, role)
+            message = f"Added {name} as {role}."
+        else:
+            if password and len(password) < MIN_PASSWORD:
+                return status(f"Passwords need {MIN_PASSWORD}+ characters."), no_update
+            ctx.state.set_role(name, role)
+            if password:
+                ctx.state.set_password(name, password)
+            message = f"{name} is now {role}."
+    except ShopSightError as exc:
+        return status(str(exc)), no_update
+    return status(message, ok=True), _users_table()
+
+
+def _invalid(message: str) -> tuple[Any, Any]:
+    return status(f"Not saved: {message}."), no_update
+
+
 def register_callbacks(app: dash.Dash) -> None:
-    @app.callback(
-        Output(ids.USER_STATUS, "children"),
-        Output(ids.USERS_TABLE, "children"),
-        Input(ids.USER_ADD, "n_clicks"),
-        State(ids.USER_NAME, "value"),
-        State(ids.USER_PASSWORD, "value"),
-        State(ids.USER_ROLE, "value"),
+    wire(
+        app,
+        save_user,
+        outputs=[Output(ids.USER_STATUS, "children"), Output(ids.USERS_TABLE, "children")],
+        args=[
+            (Input(ids.USER_ADD, "n_clicks"), CLICKS),
+            (State(ids.USER_NAME, "value"), Text(NAME_CHARS, label="user name")),
+            (State(ids.USER_PASSWORD, "value"), Text(PASSWORD_CHARS, label="password")),
+            (State(ids.USER_ROLE, "value"), Choice(values=tuple(ROLES), label="role")),
+        ],
+        invalid=_invalid,
         prevent_initial_call=True,
     )
-    def save_user(_: Any, name: str | None, password: str | None, role: str | None) -> Any:
-        ctx = context()
-        if not may(ctx.current_user(), "users"):
-            return html.Span("Only admins manage users.", className="text-danger"), no_update
-        name = (name or "").strip()
-        if not name:
-            return html.Span("Give a user name.", className="text-danger"), no_update
-        if role not in ROLES:
-            return html.Span("Choose a role.", className="text-danger"), no_update
-        try:
-            if ctx.state.get_user(name) is None:
-                if not password or len(password) < 8:
-                    return (
-                        html.Span(
-                            "A new user needs a password of 8+ characters.", className="text-danger"
-                        ),
-                        no_update,
-                    )
-                ctx.state.add_user(name, password, role)
-                message = f"Added {name} as {role}."
-            else:
-                ctx.state.set_role(name, role)
-                if password:
-                    if len(password) < 8:
-                        return html.Span(
-                            "Passwords need 8+ characters.", className="text-danger"
-                        ), no_update
-                    ctx.state.set_password(name, password)
-                message = f"{name} is now {role}."
-        except ShopSightError as exc:
-            return html.Span(str(exc), className="text-danger"), no_update
-        return html.Span(message, className="text-success"), _users_table()

@@ -20,16 +20,22 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from analytics.data_health import capabilities, ledger, rejected_rows, rejection_summary
 from analytics.upload_scoring import MAX_UPLOAD_BYTES, score_upload
+from appstate.store import User
 from common.errors import ShopSightError
 from dashboard import ids
-from dashboard.auth import may
-from dashboard.components import page_header
-from dashboard.context import context
-from dashboard.jobs import RebuildJob
+from dashboard.auth import may, requires
+from dashboard.callback_inputs import CLICKS, TIMER, Text, wire
+from dashboard.components import card, page_header
+from dashboard.context import AppContext, context
+from dashboard.jobs import JobState, RebuildJob
 
 PATH = "/data"
 TITLE = "Data"
 RESULT_TTL_SECONDS = 3600
+FILE_NAME_CHARS = 255
+# A data URL is 4/3 of the file; Flask refuses requests over MAX_CONTENT_LENGTH before this,
+# and score_upload checks the configured limit with a clear message.
+UPLOAD_CHARS = 100_000_000
 
 
 def _table(frame: Any, columns: list[str] | None = None) -> dbc.Table:
@@ -85,7 +91,7 @@ def _upload_card(allowed: bool, limit: int) -> dbc.Card:
             ),
             dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="mt-2"), type="dot"),
         ]
-    return dbc.Card([dbc.CardHeader("Score a file"), dbc.CardBody(body)], className="h-100")
+    return card("Score a file", body, className="h-100")
 
 
 def _rebuild_card(allowed: bool, job: RebuildJob) -> dbc.Card:
@@ -114,12 +120,12 @@ def _rebuild_card(allowed: bool, job: RebuildJob) -> dbc.Card:
                 animated=state.status == "running",
             ),
             html.Div(_status_text(state), id=ids.REBUILD_STATUS, className="small"),
-            dcc.Interval(id="rebuild-poll", interval=1000, disabled=state.status != "running"),
+            dcc.Interval(id=ids.REBUILD_POLL, interval=1000, disabled=state.status != "running"),
         ]
-    return dbc.Card([dbc.CardHeader("Rebuild and retrain"), dbc.CardBody(body)], className="h-100")
+    return card("Rebuild and retrain", body, className="h-100")
 
 
-def _status_text(state: Any) -> Any:
+def _status_text(state: JobState) -> Any:
     if state.status == "idle":
         return ""
     if state.status == "running":
@@ -129,63 +135,50 @@ def _status_text(state: Any) -> Any:
     return html.Span(f"Done in {state.elapsed:.0f} s: {state.message}.", className="text-success")
 
 
+def _rejects_body(reader: Any) -> Any:
+    rows = rejected_rows(reader).to_dicts()
+    if not rows:
+        return html.P("No row was rejected: every row read was loaded.", className="mb-0")
+    return [
+        _table(rejection_summary(reader)),
+        html.H6(f"First {len(rows):,} rejected rows", className="mt-3"),
+        dag.AgGrid(
+            id=ids.DATA_REJECTS,
+            rowData=rows,
+            columnDefs=[
+                {"field": "file"},
+                {"field": "line", "width": 90},
+                {"field": "column_name", "headerName": "column"},
+                {"field": "reason", "minWidth": 320},
+                {"field": "raw", "minWidth": 320},
+            ],
+            defaultColDef={"resizable": True, "sortable": True, "filter": True},
+            dashGridOptions={"pagination": True, "paginationPageSize": 20},
+            style={"height": "420px"},
+            className="ag-theme-alpine",
+        ),
+    ]
+
+
 def layout(**query: Any) -> html.Div:
     ctx = context()
     reader = ctx.reader
     user = ctx.current_user()
-    caps = capabilities(reader)
-    summary = rejection_summary(reader)
-    rejects = rejected_rows(reader)
-    rows = rejects.to_dicts()
-    reject_body: Any = (
-        [
-            _table(summary),
-            html.H6(f"First {len(rows):,} rejected rows", className="mt-3"),
-            dag.AgGrid(
-                id=ids.DATA_REJECTS,
-                rowData=rows,
-                columnDefs=[
-                    {"field": "file"},
-                    {"field": "line", "width": 90},
-                    {"field": "column_name", "headerName": "column"},
-                    {"field": "reason", "minWidth": 320},
-                    {"field": "raw", "minWidth": 320},
-                ],
-                defaultColDef={"resizable": True, "sortable": True, "filter": True},
-                dashGridOptions={"pagination": True, "paginationPageSize": 20},
-                style={"height": "420px"},
-                className="ag-theme-alpine",
-            ),
-        ]
-        if rows
-        else html.P("No row was rejected: every row read was loaded.", className="mb-0")
-    )
+    caps = _table(capabilities(reader), ["name", "available", "reason", "switches_on"])
     return html.Div(
         [
             page_header(
                 "Data",
                 "What was loaded, what it can support, and what was rejected, with reasons.",
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader("Ingest ledger (rows read = loaded + rejected)"),
-                    dbc.CardBody(_table(ledger(reader)), id=ids.DATA_LEDGER),
-                ],
+            card(
+                "Ingest ledger (rows read = loaded + rejected)",
+                _table(ledger(reader)),
+                body_id=ids.DATA_LEDGER,
                 className="mb-3",
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader("Capabilities"),
-                    dbc.CardBody(
-                        _table(caps, ["name", "available", "reason", "switches_on"]),
-                        id=ids.DATA_CAPS,
-                    ),
-                ],
-                className="mb-3",
-            ),
-            dbc.Card(
-                [dbc.CardHeader("Rejected rows"), dbc.CardBody(reject_body)], className="mb-3"
-            ),
+            card("Capabilities", caps, body_id=ids.DATA_CAPS, className="mb-3"),
+            card("Rejected rows", _rejects_body(reader), className="mb-3"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -193,7 +186,11 @@ def layout(**query: Any) -> html.Div:
                         lg=6,
                         className="mb-3",
                     ),
-                    dbc.Col(_rebuild_card(may(user, "rebuild"), _job(ctx)), lg=6, className="mb-3"),
+                    dbc.Col(
+                        _rebuild_card(may(user, "rebuild"), ctx.rebuild_job),
+                        lg=6,
+                        className="mb-3",
+                    ),
                 ]
             ),
             dcc.Download(id=ids.UPLOAD_DOWNLOAD),
@@ -201,117 +198,143 @@ def layout(**query: Any) -> html.Div:
     )
 
 
-def _job(ctx: Any) -> RebuildJob:
-    job: RebuildJob = ctx.rebuild_job
-    return job
+def _results_folder(ctx: AppContext) -> Path:
+    """Where scored uploads wait to be downloaded, next to the app-state file."""
+    return ctx.settings.resolved_state_path.parent / "upload-results"
+
+
+def upload_result(token: str) -> flask.Response:
+    """The scored file of an upload, to admins (the route behind the download link)."""
+    ctx = context()
+    if not may(ctx.current_user(), "upload"):
+        flask.abort(403)
+    # Tokens are random and single-purpose; only admins can create them.
+    if not token.isalnum() or len(token) > 64:
+        flask.abort(404)
+    folder = _results_folder(ctx) / token
+    files = list(folder.glob("*.csv")) if folder.is_dir() else []
+    if not files:
+        flask.abort(404)
+    return flask.send_file(files[0], as_attachment=True, download_name=files[0].name)
+
+
+def _upload_refused() -> Any:
+    return dbc.Alert("Only admins may upload files.", color="danger")
+
+
+def _upload_invalid(message: str) -> Any:
+    return dbc.Alert(f"Not scored: {message}.", color="danger", id=ids.UPLOAD_ERROR)
+
+
+@requires("upload", refused=_upload_refused)
+def upload(_user: User, contents: str | None, filename: str | None) -> Any:
+    """Validate and score an uploaded file with the current models; offer the result."""
+    ctx = context()
+    if not contents or not filename:
+        return no_update
+    try:
+        _, encoded = contents.split(",", 1)
+        content = base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error):
+        return dbc.Alert(f"{filename}: the upload arrived damaged; try again.", color="danger")
+    started = time.perf_counter()
+    try:
+        result = score_upload(
+            ctx.settings.db_path, filename, content, max_bytes=ctx.settings.upload_limit_bytes
+        )
+    except ShopSightError as exc:
+        return dbc.Alert(
+            [html.Strong("Not scored: "), html.Pre(str(exc), className="mb-0 small")],
+            color="danger",
+            id=ids.UPLOAD_ERROR,
+        )
+    results = _results_folder(ctx)
+    token = secrets.token_hex(16)
+    folder = results / token
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(result.path), folder / result.path.name)
+    shutil.rmtree(result.path.parent, ignore_errors=True)
+    _prune(results)
+    took = time.perf_counter() - started
+    return dbc.Alert(
+        [
+            html.Div(f"Scored {result.rows:,} rows ({result.kind}) in {took:.1f} s."),
+            html.Ul([html.Li(n) for n in result.notes], className="small mb-2")
+            if result.notes
+            else None,
+            html.A(
+                "Download the scored file",
+                href=f"/upload-result/{token}",
+                className="btn btn-success btn-sm",
+                id=ids.UPLOAD_LINK,
+            ),
+        ],
+        color="success",
+    )
+
+
+def _rebuild_refused() -> tuple[Any, Any, Any]:
+    return True, no_update, html.Span("Only admins may rebuild.", className="text-danger")
+
+
+@requires("rebuild", refused=_rebuild_refused)
+def start_rebuild(user: User, _clicks: int | None) -> tuple[Any, Any, Any]:
+    """Start rebuilding and retraining from the files in the ledger, and the progress poll."""
+    ctx = context()
+    inputs = ledger(ctx.reader)["path"].to_list()
+    started = ctx.rebuild_job.start(inputs, user.name)
+    return False, True, "Started." if started else "A rebuild is already running."
+
+
+def _poll_refused() -> tuple[Any, ...]:
+    return no_update, no_update, no_update, True, no_update
+
+
+@requires("rebuild", refused=_poll_refused)
+def poll(_user: User, _n_intervals: int | None) -> tuple[Any, ...]:
+    """The running rebuild's progress; the poll stops when it ends."""
+    state = context().rebuild_job.snapshot()
+    running = state.status == "running"
+    return state.percent, f"{state.percent}%", _status_text(state), not running, running
 
 
 def register_callbacks(app: dash.Dash) -> None:
-    settings = app.server.extensions["shopsight"].settings
-    results = settings.resolved_state_path.parent / "upload-results"
-
-    @app.server.route("/upload-result/<token>")
-    def upload_result(token: str) -> flask.Response:
-        if not may(context().current_user(), "upload"):
-            flask.abort(403)
-        # Tokens are random and single-purpose; only admins can create them.
-        if not token.isalnum() or len(token) > 64:
-            flask.abort(404)
-        folder = results / token
-        files = list(folder.glob("*.csv")) if folder.is_dir() else []
-        if not files:
-            flask.abort(404)
-        return flask.send_file(files[0], as_attachment=True, download_name=files[0].name)
-
-    @app.callback(
-        Output(ids.UPLOAD_STATUS, "children"),
-        Input(ids.UPLOAD, "contents"),
-        State(ids.UPLOAD, "filename"),
+    app.server.add_url_rule("/upload-result/<token>", view_func=upload_result)
+    wire(
+        app,
+        upload,
+        outputs=[Output(ids.UPLOAD_STATUS, "children")],
+        args=[
+            (Input(ids.UPLOAD, "contents"), Text(UPLOAD_CHARS, label="upload")),
+            (State(ids.UPLOAD, "filename"), Text(FILE_NAME_CHARS, label="file name")),
+        ],
+        invalid=_upload_invalid,
         prevent_initial_call=True,
     )
-    def upload(contents: str | None, filename: str | None) -> Any:
-        ctx = context()
-        if not may(ctx.current_user(), "upload"):
-            return dbc.Alert("Only admins may upload files.", color="danger")
-        if not contents or not filename:
-            return no_update
-        try:
-            _, encoded = contents.split(",", 1)
-            content = base64.b64decode(encoded, validate=True)
-        except (ValueError, binascii.Error):
-            return dbc.Alert(f"{filename}: the upload arrived damaged; try again.", color="danger")
-        started = time.perf_counter()
-        try:
-            result = score_upload(
-                ctx.settings.db_path,
-                filename,
-                content,
-                max_bytes=ctx.settings.upload_limit_bytes,
-            )
-        except ShopSightError as exc:
-            return dbc.Alert(
-                [html.Strong("Not scored: "), html.Pre(str(exc), className="mb-0 small")],
-                color="danger",
-                id="upload-error",
-            )
-        token = secrets.token_hex(16)
-        folder = results / token
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(result.path), folder / result.path.name)
-        shutil.rmtree(result.path.parent, ignore_errors=True)
-        _prune(results)
-        return dbc.Alert(
-            [
-                html.Div(
-                    f"Scored {result.rows:,} rows ({result.kind}) in "
-                    f"{time.perf_counter() - started:.1f} s."
-                ),
-                html.Ul([html.Li(n) for n in result.notes], className="small mb-2")
-                if result.notes
-                else None,
-                html.A(
-                    "Download the scored file",
-                    href=f"/upload-result/{token}",
-                    className="btn btn-success btn-sm",
-                    id="upload-download-link",
-                ),
-            ],
-            color="success",
-        )
-
-    @app.callback(
-        Output("rebuild-poll", "disabled"),
-        Output(ids.REBUILD, "disabled"),
-        Output(ids.REBUILD_STATUS, "children", allow_duplicate=True),
-        Input(ids.REBUILD, "n_clicks"),
+    wire(
+        app,
+        start_rebuild,
+        outputs=[
+            Output(ids.REBUILD_POLL, "disabled"),
+            Output(ids.REBUILD, "disabled"),
+            Output(ids.REBUILD_STATUS, "children", allow_duplicate=True),
+        ],
+        args=[(Input(ids.REBUILD, "n_clicks"), CLICKS)],
         prevent_initial_call=True,
     )
-    def start_rebuild(_: Any) -> tuple[Any, Any, Any]:
-        ctx = context()
-        user = ctx.current_user()
-        if user is None or not may(user, "rebuild"):
-            return True, no_update, html.Span("Only admins may rebuild.", className="text-danger")
-        inputs = ledger(ctx.reader)["path"].to_list()
-        started = _job(ctx).start(inputs, user.name)
-        message = "Started." if started else "A rebuild is already running."
-        return False, True, message
-
-    @app.callback(
-        Output(ids.REBUILD_PROGRESS, "value"),
-        Output(ids.REBUILD_PROGRESS, "label"),
-        Output(ids.REBUILD_STATUS, "children"),
-        Output("rebuild-poll", "disabled", allow_duplicate=True),
-        Output(ids.REBUILD, "disabled", allow_duplicate=True),
-        Input("rebuild-poll", "n_intervals"),
+    wire(
+        app,
+        poll,
+        outputs=[
+            Output(ids.REBUILD_PROGRESS, "value"),
+            Output(ids.REBUILD_PROGRESS, "label"),
+            Output(ids.REBUILD_STATUS, "children"),
+            Output(ids.REBUILD_POLL, "disabled", allow_duplicate=True),
+            Output(ids.REBUILD, "disabled", allow_duplicate=True),
+        ],
+        args=[(Input(ids.REBUILD_POLL, "n_intervals"), TIMER)],
         prevent_initial_call=True,
     )
-    def poll(_: Any) -> tuple[Any, ...]:
-        ctx = context()
-        if not may(ctx.current_user(), "rebuild"):
-            return no_update, no_update, no_update, True, no_update
-        state = _job(ctx).snapshot()
-        running = state.status == "running"
-        return state.percent, f"{state.percent}%", _status_text(state), not running, running
 
 
 def _prune(folder: Path) -> None:

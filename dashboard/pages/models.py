@@ -9,10 +9,10 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from analytics.models_view import TaskView, early_scoring, model_tasks
-from dashboard.components import empty_state, page_header
+from dashboard.components import card, chart_card, empty_state, graph, page_header
 from dashboard.context import context
 from dashboard.figures import BLUE, NAVY, TEAL, figure
 
@@ -26,11 +26,6 @@ def fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
     return str(value)
-
-
-def _graph(fig: dict[str, Any], id_: str | None = None) -> dcc.Graph:
-    kwargs = {"id": id_} if id_ else {}
-    return dcc.Graph(figure=fig, config={"displayModeBar": False}, **kwargs)
 
 
 def _candidates_table(view: TaskView) -> dbc.Table:
@@ -59,95 +54,77 @@ def _candidates_table(view: TaskView) -> dbc.Table:
     return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True)
 
 
-def _curves(view: TaskView) -> list[Any]:
-    roc, pr = [], []
-    palette = [TEAL, BLUE, NAVY, "#9b59b6", "#e67e22", "#95a5a6"]
+DIAGONAL = {
+    "type": "scatter",
+    "x": [0, 1],
+    "y": [0, 1],
+    "mode": "lines",
+    "line": {"dash": "dot", "color": "#bdc3c7"},
+    "showlegend": False,
+}
+PALETTE = [TEAL, BLUE, NAVY, "#9b59b6", "#e67e22", "#95a5a6"]
+
+
+def _traces(view: TaskView, kind: str) -> list[dict[str, Any]]:
+    """One line per candidate that stored a ``kind`` curve ("roc" or "pr"); the selected
+    model drawn thicker."""
+    traces = []
     for i, run in enumerate(c for c in view.candidates if c.get("curves")):
-        curves = run["curves"]
+        points = run["curves"].get(kind)
+        if not points:
+            continue
+        xs, ys = zip(*points, strict=True)
         width = 3 if run.get("selected") else 1.5
-        style = {"color": palette[i % len(palette)], "width": width}
-        if curves.get("roc"):
-            xs, ys = zip(*curves["roc"], strict=True)
-            roc.append(
-                {
-                    "type": "scatter",
-                    "x": xs,
-                    "y": ys,
-                    "mode": "lines",
-                    "name": run["candidate"],
-                    "line": style,
-                }
-            )
-        if curves.get("pr"):
-            xs, ys = zip(*curves["pr"], strict=True)
-            pr.append(
-                {
-                    "type": "scatter",
-                    "x": xs,
-                    "y": ys,
-                    "mode": "lines",
-                    "name": run["candidate"],
-                    "line": style,
-                }
-            )
-    diagonal = {
-        "type": "scatter",
-        "x": [0, 1],
-        "y": [0, 1],
-        "mode": "lines",
-        "line": {"dash": "dot", "color": "#bdc3c7"},
-        "showlegend": False,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "lines",
+                "name": run["candidate"],
+                "line": {"color": PALETTE[i % len(PALETTE)], "width": width},
+            }
+        )
+    return traces
+
+
+def _axes(title: str, x: str, y: str) -> dict[str, Any]:
+    return {
+        "title": {"text": title},
+        "xaxis": {"title": {"text": x}},
+        "yaxis": {"title": {"text": y}},
     }
+
+
+def _calibration(view: TaskView) -> Any:
+    calibration = ((view.selected or {}).get("curves") or {}).get("calibration")
+    if not calibration:
+        return None
+    observed = {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": "observed",
+        "x": [b["predicted"] for b in calibration],
+        "y": [b["observed"] for b in calibration],
+        "text": [f"{b['count']:,} rows" for b in calibration],
+        "line": {"color": TEAL},
+    }
+    layout = _axes("Calibration (selected model)", "predicted probability", "observed share")
+    return graph(figure([DIAGONAL, observed], 300, **layout))
+
+
+def _curves(view: TaskView) -> list[Any]:
     charts = []
+    roc = _traces(view, "roc")
     if roc:
-        charts.append(
-            _graph(
-                figure(
-                    [*roc, diagonal],
-                    300,
-                    title={"text": "ROC"},
-                    xaxis={"title": {"text": "false positive rate"}},
-                    yaxis={"title": {"text": "true positive rate"}},
-                )
-            )
-        )
+        layout = _axes("ROC", "false positive rate", "true positive rate")
+        charts.append(graph(figure([*roc, DIAGONAL], 300, **layout)))
+    pr = _traces(view, "pr")
     if pr:
-        charts.append(
-            _graph(
-                figure(
-                    pr,
-                    300,
-                    title={"text": "Precision–recall"},
-                    xaxis={"title": {"text": "recall"}},
-                    yaxis={"title": {"text": "precision"}},
-                )
-            )
-        )
-    selected = view.selected or {}
-    calibration = (selected.get("curves") or {}).get("calibration")
-    if calibration:
-        charts.append(
-            _graph(
-                figure(
-                    [
-                        diagonal,
-                        {
-                            "type": "scatter",
-                            "mode": "lines+markers",
-                            "name": "observed",
-                            "x": [b["predicted"] for b in calibration],
-                            "y": [b["observed"] for b in calibration],
-                            "text": [f"{b['count']:,} rows" for b in calibration],
-                            "line": {"color": TEAL},
-                        },
-                    ],
-                    300,
-                    title={"text": "Calibration (selected model)"},
-                    xaxis={"title": {"text": "predicted probability"}},
-                    yaxis={"title": {"text": "observed share"}},
-                )
-            )
-        )
+        charts.append(graph(figure(pr, 300, **_axes("Precision–recall", "recall", "precision"))))
+    calibration = _calibration(view)
+    if calibration is not None:
+        charts.append(calibration)
     return charts
 
 
@@ -169,7 +146,7 @@ def _confusion(view: TaskView) -> Any:
         "showscale": False,
     }
     threshold = (view.selected or {}).get("threshold")
-    return _graph(
+    return graph(
         figure(
             [trace],
             260,
@@ -191,7 +168,7 @@ def _importance(view: TaskView) -> Any:
         "y": [r["feature"] for r in items],
         "marker": {"color": TEAL},
     }
-    return _graph(
+    return graph(
         figure(
             [bar],
             max(240, 24 * len(items) + 80),
@@ -258,7 +235,41 @@ def _early(tasks: list[TaskView]) -> Any:
         xaxis={"title": {"text": "events seen"}, "type": "category"},
         yaxis={"range": [0, 1]},
     )
-    return dbc.Card(dbc.CardBody(_graph(fig, "early-scoring")), className="mb-3")
+    return chart_card(None, fig, "early-scoring", className="mb-3")
+
+
+def _nav(tasks: list[TaskView], shown: TaskView) -> dbc.Nav:
+    def label(t: TaskView) -> list[Any]:
+        if t.status == "unavailable":
+            return [t.title, html.Span(" (unavailable)", className="small")]
+        return [t.title]
+
+    return dbc.Nav(
+        [
+            dbc.NavLink(
+                label(t),
+                href=f"{PATH}?task={t.task}",
+                active=t.task == shown.task,
+                external_link=True,
+                disabled=False,
+            )
+            for t in tasks
+            if not t.task.startswith("session_conversion_k")
+        ],
+        pills=True,
+        className="mb-3 flex-wrap",
+    )
+
+
+def _task_body(view: TaskView) -> list[Any]:
+    if view.status == "unavailable":
+        return [empty_state(f"{view.title}: unavailable", view.reason or "")]
+    charts = [c for c in [*_curves(view), _confusion(view), _importance(view)] if c is not None]
+    return [
+        card(f"{view.title}: candidates", _candidates_table(view), className="mb-3"),
+        dbc.Row([dbc.Col(dbc.Card(dbc.CardBody(c)), lg=6, className="mb-3") for c in charts]),
+        card("How this number was made", _facts(view)),
+    ]
 
 
 def layout(**query: Any) -> html.Div:
@@ -284,44 +295,7 @@ def layout(**query: Any) -> html.Div:
         t for t in tasks if t.status == "trained" and not t.task.startswith("session_conversion_k")
     ]
     view = next((t for t in tasks if t.task == chosen), trained[0] if trained else tasks[0])
-    nav = dbc.Nav(
-        [
-            dbc.NavLink(
-                [
-                    t.title,
-                    *(
-                        [html.Span(" (unavailable)", className="small")]
-                        if t.status == "unavailable"
-                        else []
-                    ),
-                ],
-                href=f"{PATH}?task={t.task}",
-                active=t.task == view.task,
-                external_link=True,
-                disabled=False,
-            )
-            for t in tasks
-            if not t.task.startswith("session_conversion_k")
-        ],
-        pills=True,
-        className="mb-3 flex-wrap",
-    )
-    if view.status == "unavailable":
-        body: list[Any] = [empty_state(f"{view.title}: unavailable", view.reason or "")]
-    else:
-        charts = [c for c in [*_curves(view), _confusion(view), _importance(view)] if c is not None]
-        body = [
-            dbc.Card(
-                [
-                    dbc.CardHeader(f"{view.title}: candidates"),
-                    dbc.CardBody(_candidates_table(view)),
-                ],
-                className="mb-3",
-            ),
-            dbc.Row([dbc.Col(dbc.Card(dbc.CardBody(c)), lg=6, className="mb-3") for c in charts]),
-            dbc.Card([dbc.CardHeader("How this number was made"), dbc.CardBody(_facts(view))]),
-        ]
-    return html.Div([header, _early(tasks), nav, *body])
+    return html.Div([header, _early(tasks), _nav(tasks, view), *_task_body(view)])
 
 
 def register_callbacks(app: dash.Dash) -> None:

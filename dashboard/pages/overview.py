@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from analytics.cohort import Cohort
-from analytics.overview import freshness, kpis
+from analytics.overview import Freshness, freshness, kpis
 from dashboard import ids
 from dashboard.components import chips, kpi_card, page_header
 from dashboard.context import context
@@ -18,12 +18,7 @@ PATH = "/"
 TITLE = "Overview"
 
 
-def layout(**query: Any) -> html.Div:
-    ctx = context()
-    reader = ctx.reader
-    cohort = Cohort.from_query(query)
-    cards = ctx.cached("kpis", (cohort.to_query(),), lambda: kpis(reader, cohort))
-    fresh = freshness(reader)
+def _freshness_card(fresh: Freshness) -> dbc.Card:
     sources = ", ".join(
         f"{s['path'].rsplit('/', 1)[-1]} ({s['format']}, {s['rows_loaded']:,} rows)"
         for s in fresh.sources
@@ -34,6 +29,24 @@ def layout(**query: Any) -> html.Div:
         if fresh.scored
         else dbc.Badge("no model scores yet", color="warning", text_color="dark")
     )
+    built = [
+        html.Strong("Data: "),
+        f"{fresh.data_start} … {fresh.data_end}",
+        html.Span(" · ", className="text-muted"),
+        html.Strong("Build: "),
+        html.Code(fresh.build_id),
+        f" (built {fresh.built_at} UTC) ",
+        scored,
+    ]
+    loaded = html.Div([html.Strong("Loaded: "), sources], className="small mt-1")
+    return dbc.Card(dbc.CardBody([html.Div(built), loaded]), id=ids.FRESHNESS, className="mt-2")
+
+
+def layout(**query: Any) -> html.Div:
+    ctx = context()
+    reader = ctx.reader
+    cohort = Cohort.from_query(query)
+    cards = ctx.cached("kpis", (cohort.to_query(),), lambda: kpis(reader, cohort))
     return html.Div(
         [
             page_header(
@@ -46,26 +59,7 @@ def layout(**query: Any) -> html.Div:
                 id=ids.KPI_GRID,
                 className="g-3",
             ),
-            dbc.Card(
-                dbc.CardBody(
-                    [
-                        html.Div(
-                            [
-                                html.Strong("Data: "),
-                                f"{fresh.data_start} … {fresh.data_end}",
-                                html.Span(" · ", className="text-muted"),
-                                html.Strong("Build: "),
-                                html.Code(fresh.build_id),
-                                f" (built {fresh.built_at} UTC) ",
-                                scored,
-                            ]
-                        ),
-                        html.Div([html.Strong("Loaded: "), sources], className="small mt-1"),
-                    ]
-                ),
-                id=ids.FRESHNESS,
-                className="mt-2",
-            ),
+            _freshness_card(freshness(reader)),
         ]
     )
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from analytics.cohort import Cohort
-from analytics.cohort_sql import warehouse_shape
-from analytics.funnel import distribution, funnel, retention_matrix
+from analytics.cohort_sql import WarehouseShape, warehouse_shape
+from analytics.funnel import Funnel, distribution, funnel, retention_matrix
 from dashboard import ids
-from dashboard.components import chips, empty_state, page_header
+from dashboard.components import card, chart_card, chips, empty_state, graph, page_header
 from dashboard.context import context
 from dashboard.figures import funnel_figure, histogram_bars, message_figure, retention_heatmap
 
@@ -21,62 +21,73 @@ PATH = "/sessions"
 TITLE = "Sessions & funnel"
 
 
-def _graph(id_: str, figure: Any) -> dcc.Graph:
-    return dcc.Graph(id=id_, figure=figure, config={"displayModeBar": False})
+def _funnel_body(steps: Funnel) -> Any:
+    if not steps.available:
+        return empty_state("No funnel for this data", steps.reason or "")
+    body: list[Any] = [graph(funnel_figure(steps.steps), ids.FUNNEL)]
+    if steps.note:
+        body.append(html.P(steps.note, className="small text-muted mb-0"))
+    drops = [
+        html.Li(
+            f"{a.step} → {b.step}: {1 - (b.share_of_previous or 0):.1%} drop "
+            f"({a.sessions - b.sessions:,} sessions)"
+        )
+        for a, b in zip(steps.steps, steps.steps[1:], strict=False)
+    ]
+    body.append(html.Ul(drops, className="small mb-0 mt-2"))
+    return body
+
+
+def _unless(shape: WarehouseShape, *needs: str) -> str | None:
+    """The reason of the first capability in ``needs`` this data lacks, or None."""
+    for need in needs:
+        have = shape.has_customers if need == "has_customer_ids" else shape.capabilities.get(need)
+        if not have:
+            return shape.reasons.get(need, "")
+    return None
+
+
+def _charts(cohort: Cohort) -> tuple[Any, Any, Any]:
+    """The hit-rate and cart-abandonment histograms and the retention heatmap, each a
+    message saying why where the data cannot support it."""
+    ctx = context()
+    reader = ctx.reader
+    shape = warehouse_shape(reader)
+    key = (cohort.to_query(),)
+    lacking = _unless(shape, "has_page_views")
+    if lacking is None:
+        hits = ctx.cached("hits", key, lambda: distribution(reader, cohort, "hits"))
+        title = "pages viewed in the session (capped at the 99th percentile)"
+        hits_fig = histogram_bars(hits, title, "sessions")
+    else:
+        hits_fig = message_figure(lacking)
+    lacking = _unless(shape, "has_carts", "has_customer_ids")
+    if lacking is None:
+        shares = ctx.cached(
+            "abandonment", key, lambda: distribution(reader, cohort, "cart_abandonment")
+        )
+        title = "share of a customer's cart sessions abandoned"
+        abandonment_fig = histogram_bars(shares, title, "customers", pct=True)
+    else:
+        abandonment_fig = message_figure(lacking)
+    lacking = _unless(shape, "has_customer_ids", "has_complete_journeys")
+    if lacking is None:
+        matrix = ctx.cached("retention", key, lambda: retention_matrix(reader, cohort))
+        retention = retention_heatmap(matrix)
+    else:
+        retention = message_figure(lacking)
+    return hits_fig, abandonment_fig, retention
 
 
 def layout(**query: Any) -> html.Div:
     ctx = context()
-    reader = ctx.reader
     cohort = Cohort.from_query(query)
-    shape = warehouse_shape(reader)
-    key = (cohort.to_query(),)
-    steps = ctx.cached("funnel", key, lambda: funnel(reader, cohort))
-    if steps.available:
-        funnel_body: Any = [_graph(ids.FUNNEL, funnel_figure(steps.steps))]
-        if steps.note:
-            funnel_body.append(html.P(steps.note, className="small text-muted mb-0"))
-        drops = [
-            html.Li(
-                f"{a.step} → {b.step}: {1 - (b.share_of_previous or 0):.1%} drop "
-                f"({a.sessions - b.sessions:,} sessions)"
-            )
-            for a, b in zip(steps.steps, steps.steps[1:], strict=False)
-        ]
-        funnel_body.append(html.Ul(drops, className="small mb-0 mt-2"))
-    else:
-        funnel_body = empty_state("No funnel for this data", steps.reason or "")
-    hits = ctx.cached("hits", key, lambda: distribution(reader, cohort, "hits"))
-    abandonment = ctx.cached(
-        "abandonment", key, lambda: distribution(reader, cohort, "cart_abandonment")
-    )
-    abandonment_fig = (
-        histogram_bars(
-            abandonment, "share of a customer's cart sessions abandoned", "customers", pct=True
-        )
-        if shape.capabilities.get("has_carts") and shape.has_customers
-        else message_figure(
-            shape.reasons.get("has_carts", "")
-            if not shape.capabilities.get("has_carts")
-            else shape.reasons.get("has_customer_ids", "")
-        )
-    )
-    hits_fig = (
-        histogram_bars(
-            hits, "pages viewed in the session (capped at the 99th percentile)", "sessions"
-        )
-        if shape.capabilities.get("has_page_views")
-        else message_figure(shape.reasons.get("has_page_views", ""))
-    )
-    retention = (
-        retention_heatmap(ctx.cached("retention", key, lambda: retention_matrix(reader, cohort)))
-        if shape.has_customers and shape.capabilities.get("has_complete_journeys")
-        else message_figure(
-            shape.reasons.get("has_customer_ids", "")
-            if not shape.has_customers
-            else shape.reasons.get("has_complete_journeys", "")
-        )
-    )
+    steps = ctx.cached("funnel", (cohort.to_query(),), lambda: funnel(ctx.reader, cohort))
+    hits_fig, abandonment_fig, retention = _charts(cohort)
+    browsing = [
+        chart_card("Hit rate: pages per session", hits_fig, ids.HITS_HIST, className="mb-3"),
+        chart_card("Cart abandonment per customer", abandonment_fig, ids.ABANDON_HIST),
+    ]
     return html.Div(
         [
             page_header(
@@ -86,37 +97,14 @@ def layout(**query: Any) -> html.Div:
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        dbc.Card([dbc.CardHeader("Purchase funnel"), dbc.CardBody(funnel_body)]),
-                        lg=6,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        [
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader("Hit rate: pages per session"),
-                                    dbc.CardBody(_graph(ids.HITS_HIST, hits_fig)),
-                                ],
-                                className="mb-3",
-                            ),
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader("Cart abandonment per customer"),
-                                    dbc.CardBody(_graph(ids.ABANDON_HIST, abandonment_fig)),
-                                ],
-                            ),
-                        ],
-                        lg=6,
-                        className="mb-3",
-                    ),
+                    dbc.Col(card("Purchase funnel", _funnel_body(steps)), lg=6, className="mb-3"),
+                    dbc.Col(browsing, lg=6, className="mb-3"),
                 ]
             ),
-            dbc.Card(
-                [
-                    dbc.CardHeader("Retention by acquisition cohort (share active each month)"),
-                    dbc.CardBody(_graph(ids.RETENTION, retention)),
-                ]
+            chart_card(
+                "Retention by acquisition cohort (share active each month)",
+                retention,
+                ids.RETENTION,
             ),
         ]
     )

@@ -198,17 +198,33 @@ def test_signed_out_posts_to_callbacks_are_refused(scored_db, tmp_path):
 
 def test_marking_customers_contacted_is_logged_with_who(scored_db, tmp_path):
     client = make_client(scored_db, tmp_path)
+    first_two = "SELECT customer_id FROM customers ORDER BY customer_id LIMIT 2"
+    a, b = (row[0] for row in WarehouseReader(scored_db).rows(first_two))
     status, body = client.call(
         ids.RISK_STATUS + ".children",
         {ids.RISK_CONTACTED + ".n_clicks": 1},
-        state={ids.RISK_GRID + ".selectedRows": [{"customer_id": "a"}, {"customer_id": "b"}]},
+        state={ids.RISK_GRID + ".selectedRows": [{"customer_id": a}, {"customer_id": b}]},
     )
     assert status == 200 and "Marked 2 customer(s)" in str(body)
     logged = client.app.server.extensions["shopsight"].state.actions()
-    assert {(a.user, a.action, a.customer_id) for a in logged} == {
-        ("demo", "contacted", "a"),
-        ("demo", "contacted", "b"),
+    assert {(x.user, x.action, x.customer_id) for x in logged} == {
+        ("demo", "contacted", a),
+        ("demo", "contacted", b),
     }
+
+
+def test_the_action_log_refuses_ids_that_are_not_customers(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    (known,) = WarehouseReader(scored_db).rows("SELECT min(customer_id) FROM customers")[0]
+    status, body = client.call(
+        ids.RISK_STATUS + ".children",
+        {ids.RISK_CONTACTED + ".n_clicks": 1},
+        state={
+            ids.RISK_GRID + ".selectedRows": [{"customer_id": known}, {"customer_id": "nobody"}]
+        },
+    )
+    assert status == 200 and "1 selected id(s) are not customers" in str(body)
+    assert client.app.server.extensions["shopsight"].state.actions() == []
 
 
 def test_export_from_the_app_matches_the_count(scored_db, tmp_path):
