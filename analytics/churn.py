@@ -9,6 +9,7 @@ import polars as pl
 
 from analytics.cohort import Cohort, CohortError
 from analytics.cohort_sql import compile_cohort, warehouse_shape
+from models.tiers import TIER_NAMES
 from warehouse.engine import quote_ident
 from warehouse.reader import WarehouseReader
 
@@ -73,7 +74,7 @@ def churn_view(
     available = set(shape.columns["customers"]) | set(shape.columns["customer_scores"])
     columns = [c for c in RISK_COLUMNS if c in available] + reasons
     rank = "value_at_risk" if "value_at_risk" in available else "churn_prob"
-    bad = [t for t in tiers if t not in ("High", "Medium", "Low")]
+    bad = [t for t in tiers if t not in TIER_NAMES]
     if bad:
         raise CohortError("churn_tier", f"{bad[0]!r} is not a churn tier")
     params = {

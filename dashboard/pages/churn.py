@@ -17,6 +17,7 @@ from dashboard.auth import may
 from dashboard.components import chips, empty_state, page_header
 from dashboard.context import context
 from dashboard.figures import tier_bars
+from models.outputs import CATALOGUE
 
 PATH = "/churn"
 TITLE = "Churn risk"
@@ -70,10 +71,9 @@ def layout(**query: Any) -> html.Div:
         d: dict[str, Any] = {"field": c, "headerName": c.replace("_", " ")}
         if c == "customer_id":
             d["pinned"] = "left"
-        if c in ("churn_prob",):
-            d["valueFormatter"] = {"function": "d3.format('.0%')(params.value)"}
-        if c in ("predicted_revenue", "value_at_risk", "revenue"):
-            d["valueFormatter"] = {"function": "d3.format(',.2f')(params.value)"}
+        formatter = CATALOGUE.grid_formatter(c)  # shares, money: as the catalogue shows them
+        if formatter is not None:
+            d["valueFormatter"] = formatter
         if c.startswith("churn_reason_"):
             d.update({"headerName": f"reason {c[-1]}", "minWidth": 260, "wrapText": False})
         defs.append(d)
