@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from dashboard.cache import ResultCache
+from analytics.build_cache import BuildCache as ResultCache
 
 
 def test_hits_within_a_build_and_misses_after_a_swap(tmp_path):

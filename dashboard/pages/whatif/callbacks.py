@@ -229,7 +229,7 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.WI_SESSION, "value"),
         prevent_initial_call=True,
     )(pick)
-    app.clientside_callback(
+    app.clientside_callback(  # type: ignore[no-untyped-call]
         _NAME_PROFILE_IN_URL,
         Output(ids.WI_PROFILE, "id"),
         Input(ids.WI_PROFILE, "data"),
