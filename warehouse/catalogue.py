@@ -34,9 +34,10 @@ class Currency:
 
     symbol: str = ""
 
-    def wrap(self, number: str) -> str:
-        """A formatted amount with the currency's symbol."""
-        return f"{self.symbol}{number}"
+    def amount(self, value: float, spec: str, *, signed: bool = False) -> str:
+        """``value`` formatted by ``spec`` with the currency's symbol after its sign."""
+        sign = "-" if value < 0 else ("+" if signed else "")
+        return f"{sign}{self.symbol}{format(abs(value), spec)}"
 
     def wrap_js(self, expression: str) -> str:
         """The same for a JavaScript expression (grid cells)."""
@@ -84,15 +85,15 @@ class Unit:
         spec = self.spec
         if compact and self.compact_spec is not None and abs(value) >= 1000:
             spec = self.compact_spec
-        shown = format(value, spec)
-        return CURRENCY.wrap(shown) if self.money else shown
+        return CURRENCY.amount(value, spec) if self.money else format(value, spec)
 
     def change(self, delta: float) -> str:
         """A signed difference between two values of this unit."""
         if self.points:
             return f"{delta * 100:+.1f} pts"
-        shown = format(delta, "+" + self.spec)
-        return CURRENCY.wrap(shown) if self.money else shown
+        if self.money:
+            return CURRENCY.amount(delta, self.spec, signed=True)
+        return format(delta, "+" + self.spec)
 
     def grid_formatter(self) -> dict[str, str] | None:
         """An AG Grid ``valueFormatter`` for cells of this unit (``None``: shown as is)."""
