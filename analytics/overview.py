@@ -43,6 +43,7 @@ def format_value(value: float, unit: str) -> str:
 # Score-based counts are defined with the models' outputs (models.outputs), which know the
 # tiers; the import direction runs warehouse ← models ← analytics.
 _SCORE_METRICS = SCORE_METRICS
+
 KPI_ORDER = (
     "sessions",
     "customers",

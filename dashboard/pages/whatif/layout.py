@@ -198,7 +198,7 @@ def _header() -> html.Div:
     )
 
 
-def _curve_target(profile: Profile, target: str, options: list[dict[str, str]]) -> html.Div:
+def _curve_target(target: str, options: list[dict[str, str]]) -> html.Div:
     """The choice of output the curves show."""
     return html.Div(
         [
@@ -246,7 +246,7 @@ def _body(eng: WhatIf, profile: Profile) -> html.Div:
         [
             html.Div(prediction_cards(profile, prediction, prediction), id=ids.WI_CARDS),
             reasons_card,
-            _curve_target(profile, target, options),
+            _curve_target(target, options),
             html.Div(change_chips(profile, {}, levers), id=ids.WI_CHANGES, className="mb-2"),
             lever_cards(profile, levers, curves, prediction, target, outputs[target].unit)
             if levers
