@@ -10,6 +10,7 @@ import polars as pl
 from analytics.cohort import Cohort, CohortError
 from analytics.cohort_relations import cohort_query
 from analytics.cohort_sql import compile_cohort, warehouse_shape
+from models.tiers import TIER_NAMES
 from warehouse.reader import WarehouseReader
 
 RISK_COLUMNS = (
@@ -65,7 +66,7 @@ def churn_view(
     reasons = sorted(c for c in shape.columns["customer_scores"] if c.startswith("churn_reason_"))
     available = set(shape.columns["customers"]) | set(shape.columns["customer_scores"])
     columns = [c for c in RISK_COLUMNS if c in available] + reasons
-    bad = [t for t in tiers if t not in ("High", "Medium", "Low")]
+    bad = [t for t in tiers if t not in TIER_NAMES]
     if bad:
         raise CohortError("churn_tier", f"{bad[0]!r} is not a churn tier")
     in_tiers = {**compiled.params, "tiers": list(tiers)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from analytics.build_cache import for_reader
 from analytics.cohort import Cohort, CohortError
 from analytics.cohort_filters import FILTERS, CohortFilter
 from warehouse.engine import quote_ident
@@ -47,17 +48,16 @@ class WarehouseShape:
         return bool(self.capabilities.get("has_customer_ids"))
 
 
-_SHAPES: dict[tuple[int, str], WarehouseShape] = {}
-
-
 def warehouse_shape(reader: WarehouseReader) -> WarehouseShape:
-    """The shape of the build the reader currently serves (cached per build)."""
+    """The shape of the build the reader currently serves (kept per build in the one cache)."""
     build_id = reader.build_id()
     target = reader.target or ""
-    key = (id(reader), f"{build_id}:{target}")
-    cached = _SHAPES.get(key)
-    if cached is not None:
-        return cached
+    return for_reader(reader).keep(
+        "warehouse-shape", (build_id, target), lambda: _read_shape(reader, build_id)
+    )
+
+
+def _read_shape(reader: WarehouseReader, build_id: str) -> WarehouseShape:
     columns: dict[str, set[str]] = {}
     for table, column in reader.rows(
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
@@ -76,8 +76,6 @@ def warehouse_shape(reader: WarehouseReader) -> WarehouseShape:
         rollup_complete=in_rollup == sessions
         and "bounce_base" in columns.get("daily_sessions", ()),
     )
-    _SHAPES.clear()  # one build served at a time; stale shapes are useless
-    _SHAPES[key] = shape
     return shape
 
 

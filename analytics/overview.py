@@ -9,7 +9,8 @@ from typing import Any
 
 from analytics.cohort import Cohort
 from analytics.cohort_sql import CompiledCohort, WarehouseShape, compile_cohort, warehouse_shape
-from models.tiers import HIGH_RISK
+from models.outputs import SCORE_METRIC_COLUMNS, SCORE_METRICS
+from warehouse.catalogue import format_value as catalogue_format
 from warehouse.engine import load_sql
 from warehouse.metrics import COUNT_METRICS, METRICS, Metric, unavailable_reason
 from warehouse.reader import WarehouseReader
@@ -36,40 +37,14 @@ class Kpi:
 
 
 def format_value(value: float, unit: str) -> str:
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "money":
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
-    return f"{value:,.2f}"
+    """A KPI value as the catalogue shows its unit on a card."""
+    return catalogue_format(value, unit, compact=True)
 
 
-# Score-based counts: here rather than in warehouse.metrics, which cannot know the models'
-# tiers (the import direction runs warehouse ← models ← analytics).
-_SCORE_METRICS = (
-    Metric(
-        name="at_risk_customers",
-        label="At-risk customers",
-        definition="Customers in the High churn tier (calibrated churn probability "
-        f"≥ {HIGH_RISK:g}).",
-        mart="customers",
-        numerator="count(*) FILTER (WHERE churn_tier = 'High')",
-        denominator="1",
-        requires=("has_customer_ids",),
-        unit="count",
-    ),
-    Metric(
-        name="value_at_risk",
-        label="Value at risk",
-        definition="Sum over customers of P(churn) × predicted revenue over the horizon.",
-        mart="customers",
-        numerator="coalesce(sum(value_at_risk), 0)",
-        denominator="1",
-        requires=("has_customer_ids",),
-        unit="money",
-    ),
-)
+# Score-based counts are defined with the models' outputs (models.outputs), which know the
+# tiers; the import direction runs warehouse ← models ← analytics.
+_SCORE_METRICS = SCORE_METRICS
+
 KPI_ORDER = (
     "sessions",
     "customers",
@@ -113,7 +88,7 @@ def kpis(reader: WarehouseReader, cohort: Cohort, *, with_trend: bool = True) ->
     for name, metric in all_kpi_metrics().items():
         why = unavailable_reason(metric, caps)
         if why is None and metric in _SCORE_METRICS:
-            needed = "churn_tier" if name == "at_risk_customers" else "value_at_risk"
+            needed = SCORE_METRIC_COLUMNS[name]
             if not shape.has("customer_scores", needed):
                 why = "no churn scores yet: run `shopsight train` and `shopsight score`"
         if why is not None:

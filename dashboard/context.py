@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import flask
 
+from analytics.build_cache import attach
 from appstate.store import DEMO_USER, ROLES, AppState, User
 from dashboard.cache import ResultCache
 from dashboard.jobs import RebuildJob
@@ -33,6 +34,10 @@ class AppContext:
     state: AppState
     cache: ResultCache
     rebuild_job: RebuildJob
+
+    def __post_init__(self) -> None:
+        # One cache per build served: analytics reaches this one through the reader.
+        attach(self.reader, self.cache)
 
     def cached(self, name: str, args: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """``compute()``, cached per (build served, name, args)."""

@@ -170,7 +170,10 @@ def customer_labels(
 
 def prepare_session_prefixes(con: duckdb.DuckDBPyConnection) -> None:
     """Materialise the pre-signal events of every session (a TEMP table, never persisted)."""
-    con.execute(load_sql("session_prefix_events", "models"))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE session_prefix_events AS "
+        + load_sql("session_prefix_events", "models")
+    )
 
 
 def session_features(

@@ -6,7 +6,8 @@ with the version of the model that made it and the three strongest reasons, in w
 from XGBoost's TreeSHAP contributions.
 
 Churn tiers come from calibrated probability bands (:data:`models.tiers.CHURN_BANDS`); value at
-risk is P(churn) × predicted revenue over the horizon.
+risk is P(churn) × predicted revenue over the horizon, computed by the catalogue's one formula
+(:data:`models.outputs.VALUE_AT_RISK`), as is expected revenue.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from models.candidates import get_candidate
 from models.explain import OUTCOMES, contributions, reasons
 from models.fitting import FittedModel, fit_candidate, refit_resolved
 from models.labels import CustomLabel
+from models.outputs import EXPECTED_REVENUE, VALUE_AT_RISK
 from models.segments import Scaler, profile, rfm_tiers
 from models.tiers import churn_tier
 from warehouse.engine import run
@@ -292,9 +294,7 @@ def _score_sessions(
         out = out.with_columns(
             pl.Series("predicted_order_value", value),
             pl.lit(revenue.meta["model_version"]).alias("order_value_model_version"),
-        ).with_columns(
-            (pl.col("conversion_prob") * pl.col("predicted_order_value")).alias("expected_revenue")
-        )
+        ).with_columns(EXPECTED_REVENUE.expression())
     return out
 
 
@@ -334,9 +334,7 @@ def _score_customers(
         prob = out["churn_prob"].to_numpy()
         out = out.with_columns(pl.Series("churn_tier", churn_tier(prob)))
         if "predicted_revenue" in out.columns:
-            out = out.with_columns(
-                (pl.col("churn_prob") * pl.col("predicted_revenue")).alias("value_at_risk")
-            )
+            out = out.with_columns(VALUE_AT_RISK.expression())
     if caps.get("has_purchases") and caps.get("has_complete_journeys"):
         x = feat.matrix(table, ["recency_days", "orders", "revenue"])
         out = pl.concat([out, rfm_tiers(x[:, 0], x[:, 1], x[:, 2])], how="horizontal")

@@ -12,6 +12,8 @@ import numpy.typing as npt
 #: Lower bounds on the calibrated churn probability, highest tier first.
 CHURN_BANDS: tuple[tuple[str, float], ...] = (("High", 0.6), ("Medium", 0.3), ("Low", 0.0))
 HIGH_RISK, MEDIUM_RISK = CHURN_BANDS[0][1], CHURN_BANDS[1][1]
+#: The tier names, highest first.
+TIER_NAMES: tuple[str, ...] = tuple(name for name, _ in CHURN_BANDS)
 
 
 def churn_tier(prob: npt.NDArray[np.float64]) -> npt.NDArray[np.str_]:

@@ -20,6 +20,7 @@ from dashboard.callback_inputs import CLICKS, ID, Records, Text, wire
 from dashboard.components import card, chart_card, chips, empty_state, page_header, status
 from dashboard.context import context
 from dashboard.figures import tier_bars
+from models.outputs import CATALOGUE
 
 PATH = "/churn"
 TITLE = "Churn risk"
@@ -58,10 +59,9 @@ def _column_defs(columns: list[str]) -> list[dict[str, Any]]:
         d: dict[str, Any] = {"field": c, "headerName": c.replace("_", " ")}
         if c == "customer_id":
             d["pinned"] = "left"
-        if c in ("churn_prob",):
-            d["valueFormatter"] = {"function": "d3.format('.0%')(params.value)"}
-        if c in ("predicted_revenue", "value_at_risk", "revenue"):
-            d["valueFormatter"] = {"function": "d3.format(',.2f')(params.value)"}
+        formatter = CATALOGUE.grid_formatter(c)  # shares, money: as the catalogue shows them
+        if formatter is not None:
+            d["valueFormatter"] = formatter
         if c.startswith("churn_reason_"):
             d.update({"headerName": f"reason {c[-1]}", "minWidth": 260, "wrapText": False})
         defs.append(d)

@@ -1,7 +1,7 @@
 -- session_prefix_events: the events of each session that happened before its first
 -- checkout or purchase signal, numbered in time order. Conversion features are built from
 -- these rows only, so nothing that follows the decision to buy can reach a feature.
-CREATE OR REPLACE TEMP TABLE session_prefix_events AS
+-- A pure SELECT: scoring materialises it as a TEMP table, what-if inlines it as a CTE.
 WITH ordered AS (
     SELECT
         session_id,

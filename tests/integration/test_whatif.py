@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from plotly.utils import PlotlyJSONEncoder
 from threadpoolctl import threadpool_limits
 
 from analytics.whatif import CUSTOMER_LEVERS, ProfileError, WhatIf
@@ -498,3 +499,106 @@ def test_the_default_view_names_its_profile(client, reader, engine):
         "SELECT customer_id FROM customer_scores ORDER BY value_at_risk DESC NULLS LAST LIMIT 1",
     )
     assert stored["customer_id"][0] == default.key
+
+
+# ---------------------------------------------------------------------- callbacks, called directly
+
+
+@pytest.fixture()
+def in_app(client):
+    """A request context of the page's app, as a callback runs in."""
+    with client.app.server.test_request_context("/"):
+        yield
+
+
+def test_update_view_moves_one_slider(in_app, reader, engine):
+    from dash import Patch
+
+    from dashboard.pages.whatif import callbacks
+
+    start = engine.default_profile(reader)
+    levers = {lv.feature: lv for lv in engine.levers(start)}
+    high = levers["sessions_last_period"].high
+    moves = [(f, start.values[f]) for f in levers] + [("sessions_last_period", high * 10)]
+    graphs = [*levers, "not-a-lever"]
+    data = {"kind": "customer", "key": start.key}
+    cards, reasons, figures, chips = callbacks.update_view(
+        data, "churn_prob", moves, graphs, full=False
+    )
+    expected = engine.predict(start.with_values({"sessions_last_period": high}))  # clamped
+    assert f"{expected.value('churn_prob'):.1%}" in json.dumps(cards, cls=PlotlyJSONEncoder)
+    assert "Visits in the last 20 days" in json.dumps(chips, cls=PlotlyJSONEncoder)
+    assert len(figures) == len(graphs)
+    assert all(isinstance(f, Patch) for f in figures[:-1])
+    assert figures[-1] is callbacks.no_update  # a graph with no curve is left alone
+    assert reasons is not None
+    # The curve output changed: whole figures, on a money axis for predicted revenue.
+    _, _, whole, _ = callbacks.update_view(data, "predicted_revenue", moves, graphs, full=True)
+    assert whole[0]["layout"]["yaxis"]["rangemode"] == "tozero"
+    # A target that is not an output falls back to the default (churn, a share).
+    _, _, fallback, _ = callbacks.update_view(data, {"x": 1}, moves, graphs, full=True)
+    assert fallback[0]["layout"]["yaxis"]["tickformat"] == ".0%"
+
+
+def test_update_view_refuses_forged_and_unknown_profiles(in_app):
+    from dash.exceptions import PreventUpdate
+
+    from dashboard.pages.whatif import callbacks
+
+    for forged in ({"kind": "admin", "key": "1"}, {"kind": "customer", "key": 5}, "x", None):
+        with pytest.raises(PreventUpdate):
+            callbacks.update_view(forged, "churn_prob", [], [], full=False)
+    alert, *rest = callbacks.update_view(
+        {"kind": "customer", "key": "ghost"}, "churn_prob", [], ["cart_adds"], full=False
+    )
+    assert "no customer 'ghost'" in json.dumps(alert, cls=PlotlyJSONEncoder)
+    assert rest == [callbacks.no_update, [callbacks.no_update], callbacks.no_update]
+
+
+def test_moved_values_keep_numbers_inside_the_range(reader, engine):
+    from dashboard.pages.whatif.callbacks import moved_values
+
+    start = engine.default_profile(reader)
+    levers = {lv.feature: lv for lv in engine.levers(start)}
+    moved = moved_values(
+        [
+            ("cart_adds", -5),
+            ("views", "DROP TABLE"),
+            ("abandoned_carts", True),
+            ("sessions_last_period", float("nan")),
+            ("recency_days", 3),  # held, not a lever
+            (None, 1),
+        ],
+        levers,
+    )
+    assert moved == {"cart_adds": 0.0}
+
+
+def test_reset_values_are_the_starting_profile(in_app, reader, engine):
+    from dashboard.pages.whatif.callbacks import reset_values
+
+    start = engine.default_profile(reader)
+    features = [lv.feature for lv in engine.levers(start)]
+    data = {"kind": "customer", "key": start.key}
+    assert reset_values(data, features) == [start.values[f] for f in features]
+
+
+def test_pick_profile_checks_the_start_before_moving(in_app, reader, engine):
+    from dash.exceptions import PreventUpdate
+
+    from dashboard.pages.whatif.callbacks import no_update, pick_profile
+
+    customer = engine.default_profile(reader).key
+    href, message = pick_profile(ids.WI_CUSTOMER_GO, f" {customer} ", None, None)
+    assert href == f"/what-if?customer={customer}" and message is None
+    assert pick_profile(ids.WI_SEGMENT, None, "1", None)[0] == "/what-if?segment=1"
+    for trigger, customer_box, session_box, said in (
+        (ids.WI_CUSTOMER, "  ", None, "Enter a customer id."),
+        (ids.WI_SESSION_GO, None, "x" * 500, "That is not a session id."),
+        (ids.WI_CUSTOMER, "ghost", None, "no customer 'ghost' in this warehouse"),
+    ):
+        href, message = pick_profile(trigger, customer_box, None, session_box)
+        assert href is no_update
+        assert said in message.children
+    with pytest.raises(PreventUpdate):
+        pick_profile("something-else", customer, None, None)

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from models.features import prepare_session_prefixes
 from tests.conftest import EVENT_LOG_HEADER
 from tests.support.warehouses import add_fake_scores
 from tests.unit.test_marts import EVENTS
@@ -93,7 +94,7 @@ CASES: dict[str, Case] = {
     # models
     "models/customer_features": Case(("customer_id",), {"cutoff": CUTOFF, "window_days": 30}),
     "models/customer_labels": Case(("customer_id",), {"cutoff": CUTOFF, "horizon_days": 30}),
-    "models/session_prefix_events": Case(statement=True),
+    "models/session_prefix_events": Case(("session_id", "event_type", "event_time")),
     "models/session_features": Case(
         ("session_id",), {"min_events": 1, "max_events": 3, "has_clock_time": True}
     ),
@@ -272,8 +273,8 @@ def _run(con: duckdb.DuckDBPyConnection, key: str, tmp_path: Path) -> duckdb.Duc
         stored = con.sql("SELECT * FROM event_rows").columns  # as warehouse.build fills it
         dedup_key = ", ".join(quote_ident(c) for c in DEDUP_KEY if c in stored)
         case = Case(case.columns, slots={**case.slots, "dedup_key": dedup_key})
-    if name == "session_features":  # reads the temp table session_prefix_events writes
-        con.execute(load_sql("session_prefix_events", "models"))
+    if name == "session_features":  # reads the temp table models.features stores
+        prepare_session_prefixes(con)
     for slot, value in case.slots.items():
         assert "{" + slot + "}" in sql, f"{key}: no {{{slot}}} to fill"
         sql = sql.replace("{" + slot + "}", value)
