@@ -41,6 +41,7 @@ from dashboard.pages import (
     whatif,
 )
 from dashboard.settings import Settings
+from dashboard.web_security import register_security_headers
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
 
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> dash.Dash:
         module.register_callbacks(app)
     app.layout = shell(settings, modules)
     _register_routes(server)
+    register_security_headers(app)
     return app
 
 

@@ -92,6 +92,10 @@ def test_analyst_exports_and_a_role_change_applies_at_once(secured):
     sign_in(client, "ana", "analyst-pass-1")
     assert client.http.get("/export/customers.csv").status_code == 200
     store.set_role("ana", "viewer")
+    # A role change ends the user's sessions on the server, so the old cookie is refused...
+    assert client.http.get("/export/customers.csv").status_code == 401
+    # ...and signed in again she has the new role's rights only.
+    sign_in(client, "ana", "analyst-pass-1")
     assert client.http.get("/export/customers.csv").status_code == 403
 
 
