@@ -41,7 +41,7 @@ from dashboard.pages import (
     whatif,
 )
 from dashboard.settings import Settings
-from dashboard.web_security import register_security_headers
+from dashboard.web_security import register_security_headers, trust_proxies
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
 
@@ -91,6 +91,7 @@ def create_app(settings: Settings) -> dash.Dash:
     app.layout = shell(settings, modules)
     _register_routes(server)
     register_security_headers(app)
+    trust_proxies(server, settings.proxy_hops)
     return app
 
 

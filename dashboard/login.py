@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 import flask
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
 
 from appstate.store import MAX_NAME
 from dashboard.context import AppContext
@@ -54,7 +55,7 @@ def register_login(server: flask.Flask, ctx: AppContext) -> None:
     limiter = Limiter(get_remote_address, app=server, storage_uri="memory://")
 
     @server.before_request
-    def gate() -> flask.Response | tuple[str, int] | None:
+    def gate() -> Response | tuple[str, int] | None:
         if settings.demo_mode or is_open_path(flask.request.path):
             return None
         if signed_in_name(ctx) is None:
@@ -71,7 +72,7 @@ def register_login(server: flask.Flask, ctx: AppContext) -> None:
         methods=["POST"],
         deduct_when=lambda response: response.status_code != 302,  # count failures only
     )
-    def login() -> flask.Response:
+    def login() -> Response:
         next_url = safe_next(flask.request.values.get("next", "/"))
         if flask.request.method == "POST":
             return _sign_in(ctx, next_url)
@@ -85,7 +86,7 @@ def register_login(server: flask.Flask, ctx: AppContext) -> None:
         return _too_many(ctx, next_url, wait, "from this address")
 
     @server.route("/logout")
-    def logout() -> flask.Response:
+    def logout() -> Response:
         token = flask.session.get("sid")
         if token and not settings.demo_mode:
             ctx.state.end_session(str(token))
@@ -127,7 +128,7 @@ def safe_next(target: str) -> str:
     return target
 
 
-def _sign_in(ctx: AppContext, next_url: str) -> flask.Response:
+def _sign_in(ctx: AppContext, next_url: str) -> Response:
     form = flask.request.form
     if not _csrf_ok(form.get("csrf", "")):
         return _form(ctx, next_url, "The form expired; please try again.", 400)

@@ -28,6 +28,9 @@ class Settings:
     login_limit
         Failed sign-ins one client address may make (Flask-Limiter notation) before it is
         answered 429; the per-account back-off is separate (``appstate.sessions``).
+    proxy_hops
+        Reverse proxies in front (``serve --proxy-hops``): their X-Forwarded-* headers are
+        trusted and the session cookie is sent over HTTPS only.
     """
 
     db_path: Path
@@ -42,6 +45,7 @@ class Settings:
     session_hours: float = 8.0
     idle_minutes: float = 60.0
     login_limit: str = "10 per minute"
+    proxy_hops: int = 0
     title: str = "ShopSight"
 
     @property

@@ -59,3 +59,17 @@ def register_security_headers(app: dash.Dash) -> None:
             request = flask.request
             log.debug("%s %s %s", request.method, request.path, response.status_code)
         return response
+
+
+def trust_proxies(server: flask.Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies that terminate TLS: take the client address and scheme
+    from their X-Forwarded-* headers (so the per-client sign-in limit sees real clients) and
+    send the session cookie over HTTPS only."""
+    if hops <= 0:
+        return
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+    )
+    server.config["SESSION_COOKIE_SECURE"] = True

@@ -140,7 +140,7 @@ def test_users_command_adds_lists_and_changes_roles(tmp_path):
     assert users("role", "alice", "--role", "admin").returncode == 0
     assert AppState(state).get_user("alice").role == "admin"
     short = users("add", "bob", "--password-stdin", stdin="short\n")
-    assert short.returncode == 1 and "at least 8" in short.stderr
+    assert short.returncode == 1 and "at least 12" in short.stderr
     dup = users("add", "alice", "--password-stdin", stdin="another pass\n")
     assert dup.returncode == 1 and "already exists" in dup.stderr
     assert "correct horse" not in state.read_bytes().decode("latin-1")

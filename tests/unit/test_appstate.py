@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from analytics.cohort import CohortError
+from appstate.sessions import MAX_LOCK_SECONDS, lock_seconds
 from appstate.store import (
     SCHEMA_VERSION,
     AppState,
@@ -21,7 +22,6 @@ from appstate.store import (
     default_state_path,
     verify_password,
 )
-from appstate.sessions import MAX_LOCK_SECONDS, lock_seconds
 from tests.conftest import EVENT_LOG_HEADER
 from tests.unit.test_marts import EVENTS
 
