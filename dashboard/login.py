@@ -24,7 +24,7 @@ import re
 import secrets
 import time
 from datetime import timedelta
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import flask
 from flask_limiter import Limiter, RateLimitExceeded
@@ -120,11 +120,13 @@ def signed_in_name(ctx: AppContext) -> str | None:
 def safe_next(target: str) -> str:
     """``target`` if it is a path on this site, else ``/``: an open redirect would let a link
     send people elsewhere after they sign in."""
-    if not target.startswith("/") or _UNSAFE_IN_NEXT.search(target):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or target.startswith("//"):
-        return "/"
+    # Checked as given and once more decoded, in case something down the line decodes it.
+    for form in (target, unquote(target)):
+        if not form.startswith("/") or form.startswith("//") or _UNSAFE_IN_NEXT.search(form):
+            return "/"
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return "/"
     return target
 
 

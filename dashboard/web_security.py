@@ -19,7 +19,7 @@ log = logging.getLogger("shopsight.requests")
 
 def content_security_policy(script_hashes: Sequence[str]) -> str:
     """The policy text, given the hashes of the inline scripts Dash writes into its page."""
-    scripts = " ".join(["'self'", "'unsafe-eval'", *(f"'{h}'" for h in script_hashes)])
+    scripts = " ".join(["'self'", "'unsafe-eval'", *script_hashes])  # hashes come quoted
     directives = {
         "default-src": "'self'",
         "script-src": scripts,
@@ -45,12 +45,16 @@ SECURITY_HEADERS = {
 
 
 def register_security_headers(app: dash.Dash) -> None:
-    """Add the headers to every response of ``app``; call after every callback is registered
-    (clientside callbacks add inline scripts whose hashes the policy must list)."""
-    policy = content_security_policy(app.csp_hashes())
+    """Add the headers to every response of ``app``.
+
+    The script hashes are taken per response, not once: Dash adds the inline scripts of
+    global clientside callbacks (the pages plugin's, for one) when it serves its first request.
+    Hashing a handful of short scripts costs microseconds.
+    """
 
     @app.server.after_request
     def secure(response: flask.Response) -> flask.Response:
+        policy = content_security_policy(app.csp_hashes())
         response.headers["Content-Security-Policy"] = policy
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
