@@ -5,50 +5,64 @@ app is not, so it lives here, in a small SQLite file next to the ``--db`` link t
 touches (docs/architecture.md). SQLite because it ships with Python, survives a crash (WAL), and is
 plenty for a handful of writers; everything goes through bound parameters.
 
-Thread safety: every call opens its own connection (sqlite3 connections must not be shared
-between threads) and writes run in ``BEGIN IMMEDIATE`` transactions under a process lock,
-so a multi-threaded web server and a CLI writing at the same time queue instead of failing.
+Thread safety: every call opens its own connection and writes run in ``BEGIN IMMEDIATE``
+transactions under a process lock, so a multi-threaded web server and a CLI writing at the
+same time queue instead of failing (``appstate.database``). Passwords are in
+``appstate.passwords``; sign-in sessions and the sign-in throttle in ``appstate.sessions``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
-import os
 import re
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from analytics.cohort import Cohort
-from common.errors import ShopSightError
+from appstate.database import SCHEMA_VERSION, AppStateError
+from appstate.database import now_text as _now
+from appstate.database import parse_time as _parse_time
+from appstate.passwords import (
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    dummy_verify,
+    hash_password,
+    hash_password_unchecked,
+    needs_rehash,
+    verify_password,
+)
+from appstate.sessions import SignInRecords
+
+__all__ = [
+    "DEMO_USER",
+    "EXPORT_ROLES",
+    "MAX_PASSWORD",
+    "MIN_PASSWORD",
+    "ROLES",
+    "SCHEMA_VERSION",
+    "Action",
+    "AppState",
+    "AppStateError",
+    "ExportRecord",
+    "SavedCohort",
+    "User",
+    "default_state_path",
+    "hash_password",
+    "verify_password",
+]
 
 STATE_FILE_NAME = "shopsight-state.sqlite3"
-SCHEMA_VERSION = 1
 ROLES = ("viewer", "analyst", "admin")
 EXPORT_ROLES = frozenset({"analyst", "admin"})
 MAX_NAME = 80
-MIN_PASSWORD = 8
-MAX_PASSWORD = 1024
 MAX_CAMPAIGN = 200
 MAX_NOTE = 2000
 _ACTION = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-# scrypt cost: n=2**14, r=8 takes ~16 MiB and ~50 ms per hash, the interactive-login
-# setting of the scrypt paper; the parameters are stored with each hash so they can rise.
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_LEN = 2**14, 8, 1, 32
-
-
-class AppStateError(ShopSightError):
-    """A value cannot be stored in the app-state store (the message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -119,60 +133,7 @@ def default_state_path(db_path: Path | str) -> Path:
     return Path(db_path).parent / STATE_FILE_NAME
 
 
-# Each entry moves the schema from version i to i + 1; append, never edit a shipped one.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        """CREATE TABLE users (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
-            password_hash TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE saved_cohorts (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            query TEXT NOT NULL,
-            created_by TEXT,
-            created_at TEXT NOT NULL,
-            updated_by TEXT,
-            updated_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE action_log (
-            id INTEGER PRIMARY KEY,
-            logged_at TEXT NOT NULL,
-            user_name TEXT,
-            action TEXT NOT NULL,
-            customer_id TEXT NOT NULL,
-            campaign TEXT,
-            note TEXT,
-            build_id TEXT
-        )""",
-        "CREATE INDEX action_log_customer ON action_log (customer_id, id)",
-        """CREATE TABLE export_log (
-            id INTEGER PRIMARY KEY,
-            logged_at TEXT NOT NULL,
-            user_name TEXT,
-            query TEXT NOT NULL,
-            entity TEXT NOT NULL,
-            format TEXT NOT NULL,
-            rows INTEGER,
-            build_id TEXT,
-            holdout_share REAL,
-            holdout_seed INTEGER,
-            sql_sha256 TEXT,
-            status TEXT NOT NULL,
-            provenance TEXT,
-            finished_at TEXT
-        )""",
-    ),
-)
-assert len(_MIGRATIONS) == SCHEMA_VERSION
-
-
-class AppState:
+class AppState(SignInRecords):
     """The app-state store at ``path`` (created, with its schema, on first use).
 
     Parameters
@@ -182,72 +143,6 @@ class AppState:
     timeout
         Seconds a write waits for another process's write to finish before failing.
     """
-
-    def __init__(self, path: Path | str, *, timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self.timeout = timeout
-        self._write_lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            # Password hashes live here: readable by the owner only.
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        with self._connect() as con:
-            # WAL lets readers carry on while one writer writes; the mode is persistent.
-            con.execute("PRAGMA journal_mode = WAL")
-        self._migrate()
-
-    # ---- plumbing ----------------------------------------------------------------------
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        try:
-            con.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            yield con
-        finally:
-            con.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, taken up front so two writers never deadlock on upgrade."""
-        with self._write_lock, self._connect() as con:
-            con.execute("BEGIN IMMEDIATE")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._connect() as con:
-            return con.execute(sql, params).fetchall()
-
-    def _migrate(self) -> None:
-        with self._write() as con:
-            has_meta = con.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-            ).fetchone()
-            current = 0
-            if has_meta:
-                row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                current = int(row[0]) if row else 0
-            if current > SCHEMA_VERSION:
-                raise AppStateError(
-                    f"{self.path}: app-state schema version {current} is newer than this "
-                    f"ShopSight understands ({SCHEMA_VERSION}); upgrade ShopSight"
-                )
-            for statements in _MIGRATIONS[current:]:
-                for statement in statements:
-                    con.execute(statement)
-            if current < SCHEMA_VERSION:
-                con.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(SCHEMA_VERSION),),
-                )
-
-    def schema_version(self) -> int:
-        return int(self._read("SELECT value FROM meta WHERE key = 'schema_version'")[0][0])
 
     # ---- users -------------------------------------------------------------------------
     def add_user(self, name: str, password: str, role: str = "viewer") -> User:
@@ -268,33 +163,48 @@ class AppState:
         return User(name, role)
 
     def verify(self, name: str, password: str) -> User | None:
-        """The user if ``password`` is theirs, else ``None`` (unknown name or wrong password)."""
+        """The user if ``password`` is theirs, else ``None`` (unknown name or wrong password).
+
+        A hash in the old format is rewritten in the current one once the password is known.
+        """
         rows = self._read("SELECT name, role, password_hash FROM users WHERE name = ?", (name,))
         if not rows:
-            # Hash anyway so a wrong name takes as long as a wrong password.
-            verify_password(password, _DUMMY_HASH)
+            dummy_verify(password)  # so a wrong name takes as long as a wrong password
             return None
         user_name, role, stored = rows[0]
-        return User(user_name, role) if verify_password(password, stored) else None
+        if not verify_password(password, stored):
+            return None
+        if needs_rehash(stored):
+            self._store_hash(user_name, hash_password_unchecked(password))
+        return User(user_name, role)
 
     def set_password(self, name: str, password: str) -> None:
-        stored = hash_password(password)
+        """A new password (checked against the policy); ends the user's sessions."""
+        if not self._store_hash(name, hash_password(password)):
+            raise AppStateError(f"no user named {name!r}")
+        self.end_user_sessions(name)
+
+    def _store_hash(self, name: str, stored: str) -> bool:
         with self._write() as con:
             updated = con.execute(
                 "UPDATE users SET password_hash = ?, updated_at = ? WHERE name = ?",
                 (stored, _now(), name),
             ).rowcount
-        if not updated:
-            raise AppStateError(f"no user named {name!r}")
+        return bool(updated)
 
     def set_role(self, name: str, role: str) -> User:
+        """Give ``name`` another role; a real change ends the user's sessions."""
         _check_role(role)
         with self._write() as con:
-            updated = con.execute(
-                "UPDATE users SET role = ?, updated_at = ? WHERE name = ?", (role, _now(), name)
-            ).rowcount
-        if not updated:
-            raise AppStateError(f"no user named {name!r}")
+            row = con.execute("SELECT role FROM users WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise AppStateError(f"no user named {name!r}")
+            if row[0] != role:
+                con.execute(
+                    "UPDATE users SET role = ?, updated_at = ? WHERE name = ?",
+                    (role, _now(), name),
+                )
+                con.execute("DELETE FROM sign_in_sessions WHERE user_name = ?", (name,))
         return User(name, role)
 
     def get_user(self, name: str) -> User | None:
@@ -309,13 +219,23 @@ class AppState:
         """Save (or overwrite) a cohort under ``name``.
 
         The query is parsed first, so a saved cohort always loads, and stored in its canonical
-        form (sorted keys) so the same filters saved twice compare equal.
+        form (sorted keys) so the same filters saved twice compare equal. A cohort belongs to
+        whoever saved it first: only they (or an admin passed as a :class:`User`) overwrite it.
         """
         name = _clean_name(name, "cohort name")
         canonical = Cohort.from_query(query).to_query()
         who = _user_name(user)
+        is_admin = isinstance(user, User) and user.role == "admin"
         now = _now()
         with self._write() as con:
+            row = con.execute(
+                "SELECT created_by FROM saved_cohorts WHERE name = ?", (name,)
+            ).fetchone()
+            owner = row[0] if row else None
+            if owner is not None and owner != who and not is_admin:
+                raise AppStateError(
+                    f"the cohort {name!r} belongs to {owner}; save yours under another name"
+                )
             con.execute(
                 "INSERT INTO saved_cohorts "
                 "(name, query, created_by, created_at, updated_by, updated_at) "
@@ -425,12 +345,21 @@ class AppState:
                 "build_id, holdout_share, holdout_seed, sql_sha256, status, provenance, "
                 "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    _now(), _user_name(user), query, entity, fmt, rows, build_id,
-                    holdout_share, holdout_seed, sql_sha256, status,
+                    _now(),
+                    _user_name(user),
+                    query,
+                    entity,
+                    fmt,
+                    rows,
+                    build_id,
+                    holdout_share,
+                    holdout_seed,
+                    sql_sha256,
+                    status,
                     json.dumps(provenance, default=str) if provenance is not None else None,
                     None if status == "started" else _now(),
                 ),
-            )  # fmt: skip
+            )
             return int(cursor.lastrowid or 0)
 
     def finish_export(self, export_id: int, *, rows: int, status: str = "complete") -> None:
@@ -452,70 +381,29 @@ class AppState:
         return [_export_record(r) for r in rows]
 
 
-# ---- passwords -----------------------------------------------------------------------------
-def hash_password(password: str) -> str:
-    """``scrypt$n$r$p$salt$hash`` (base64) with a fresh 16-byte salt."""
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise AppStateError(f"a password needs {MIN_PASSWORD} to {MAX_PASSWORD} characters")
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P,
-        dklen=_SCRYPT_LEN,
-    )  # fmt: skip
-    return "$".join(
-        ("scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), _b64(salt), _b64(digest))
-    )
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether ``password`` matches a :func:`hash_password` value (constant-time compare)."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(
-            password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r),
-            p=int(p), dklen=len(expected), maxmem=2**26,
-        )  # fmt: skip
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-_DUMMY_HASH = (
-    f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}$"
-    + _b64(b"\0" * 16)
-    + "$"
-    + _b64(b"\0" * _SCRYPT_LEN)
-)
-
-
 # ---- small helpers -----------------------------------------------------------------------
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 def _saved(row: tuple[Any, ...]) -> SavedCohort:
     name, query, created_by, created_at, updated_at = row
     return SavedCohort(name, query, created_by, _parse_time(created_at), _parse_time(updated_at))
 
 
 def _export_record(row: tuple[Any, ...]) -> ExportRecord:
-    (id_, logged_at, user, query, entity, fmt, rows, build_id, share, seed, sql_sha256,
-     status, provenance) = row  # fmt: skip
+    provenance = row[12]
     return ExportRecord(
-        id_, _parse_time(logged_at), user, query, entity, fmt, rows, build_id, share, seed,
-        sql_sha256, status, json.loads(provenance) if provenance else None,
-    )  # fmt: skip
+        id=row[0],
+        logged_at=_parse_time(row[1]),
+        user=row[2],
+        query=row[3],
+        entity=row[4],
+        format=row[5],
+        rows=row[6],
+        build_id=row[7],
+        holdout_share=row[8],
+        holdout_seed=row[9],
+        sql_sha256=row[10],
+        status=row[11],
+        provenance=json.loads(provenance) if provenance else None,
+    )
 
 
 def _user_name(user: User | str | None) -> str | None:

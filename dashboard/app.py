@@ -42,6 +42,7 @@ from dashboard.pages import (
     whatif,
 )
 from dashboard.settings import Settings
+from dashboard.web_security import register_security_headers, trust_proxies
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
 
@@ -106,6 +107,8 @@ def create_app(settings: Settings) -> dash.Dash:
     _register_routes(server)
     # After the sign-in gate (in _register_routes), so signed-out requests still get 401.
     check_requests(app, FOREIGN_CALLBACKS)
+    register_security_headers(app)
+    trust_proxies(server, settings.proxy_hops)
     return app
 
 

@@ -8,10 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _secret() -> str:
-    return os.environ.get("SHOPSIGHT_SECRET", "") or secrets.token_hex(32)
-
-
 @dataclass(frozen=True)
 class Settings:
     """What ``create_app`` needs.
@@ -27,6 +23,14 @@ class Settings:
         No login: every visitor acts as the demo admin, and the page says so.
     secret_key
         Flask session signing key; random per process when not given.
+    session_hours, idle_minutes
+        A sign-in session ends this long after it started, or after this long unused.
+    login_limit
+        Failed sign-ins one client address may make (Flask-Limiter notation) before it is
+        answered 429; the per-account back-off is separate (``appstate.sessions``).
+    proxy_hops
+        Reverse proxies in front (``serve --proxy-hops``): their X-Forwarded-* headers are
+        trusted and the session cookie is sent over HTTPS only.
     """
 
     db_path: Path
@@ -40,6 +44,8 @@ class Settings:
     upload_limit_bytes: int = 25_000_000
     session_hours: float = 8.0
     idle_minutes: float = 60.0
+    login_limit: str = "10 per minute"
+    proxy_hops: int = 0
     title: str = "ShopSight"
 
     @property

@@ -8,6 +8,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html, no_update
 
+from appstate.passwords import MIN_PASSWORD, check_password_policy
 from appstate.store import ROLES, User
 from common.errors import ShopSightError
 from dashboard import ids
@@ -19,7 +20,6 @@ from dashboard.context import context
 PATH = "/admin"
 TITLE = "Admin"
 NAME_CHARS = 80
-MIN_PASSWORD = 8
 # Long enough for any passphrase, short enough that hashing it costs nothing.
 PASSWORD_CHARS = 1024
 
@@ -53,7 +53,10 @@ def _user_form() -> list[Any]:
     return [
         dbc.Label("User name", html_for=ids.USER_NAME),
         dbc.Input(id=ids.USER_NAME, maxLength=NAME_CHARS, className="mb-2"),
-        dbc.Label(f"Password (new users; {MIN_PASSWORD}+ characters)", html_for=ids.USER_PASSWORD),
+        dbc.Label(
+            f"Password (new users; at least {MIN_PASSWORD} characters, not a common one)",
+            html_for=ids.USER_PASSWORD,
+        ),
         dbc.Input(
             id=ids.USER_PASSWORD, type="password", maxLength=PASSWORD_CHARS, className="mb-2"
         ),
@@ -119,16 +122,16 @@ def save_user(
     if role not in ROLES:
         return status("Choose a role."), no_update
     try:
+        if password:
+            check_password_policy(password)  # before any change: a refused password changes nothing
         if ctx.state.get_user(name) is None:
-            if not password or len(password) < MIN_PASSWORD:
+            if not password:
                 return status(
-                    f"A new user needs a password of {MIN_PASSWORD}+ characters."
+                    f"A new user needs a password of at least {MIN_PASSWORD} characters."
                 ), no_update
             ctx.state.add_user(name, password, role)
             message = f"Added {name} as {role}."
         else:
-            if password and len(password) < MIN_PASSWORD:
-                return status(f"Passwords need {MIN_PASSWORD}+ characters."), no_update
             ctx.state.set_role(name, role)
             if password:
                 ctx.state.set_password(name, password)

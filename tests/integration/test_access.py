@@ -92,6 +92,10 @@ def test_analyst_exports_and_a_role_change_applies_at_once(secured):
     sign_in(client, "ana", "analyst-pass-1")
     assert client.http.get("/export/customers.csv").status_code == 200
     store.set_role("ana", "viewer")
+    # A role change ends the user's sessions on the server, so the old cookie is refused...
+    assert client.http.get("/export/customers.csv").status_code == 401
+    # ...and signed in again she has the new role's rights only.
+    sign_in(client, "ana", "analyst-pass-1")
     assert client.http.get("/export/customers.csv").status_code == 403
 
 
@@ -136,7 +140,7 @@ def test_users_command_adds_lists_and_changes_roles(tmp_path):
     assert users("role", "alice", "--role", "admin").returncode == 0
     assert AppState(state).get_user("alice").role == "admin"
     short = users("add", "bob", "--password-stdin", stdin="short\n")
-    assert short.returncode == 1 and "at least 8" in short.stderr
+    assert short.returncode == 1 and "at least 12" in short.stderr
     dup = users("add", "alice", "--password-stdin", stdin="another pass\n")
     assert dup.returncode == 1 and "already exists" in dup.stderr
     assert "correct horse" not in state.read_bytes().decode("latin-1")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dashboard.cli import main
 from tests.conftest import query
 
@@ -74,3 +76,56 @@ def test_demo_runs_end_to_end(tmp_path):
                        "--days", "60", "--no-serve")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "demo" / "warehouse.duckdb").is_symlink()
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.strip() == f"shopsight {version('shopsight')}"
+
+
+@pytest.mark.parametrize("command", ["info", "train", "score", "report", "serve", "export"])
+def test_db_that_is_a_folder_is_refused_before_any_work(tmp_path, capsys, command):
+    extra = ["--cohort", "", "--out", str(tmp_path / "x.csv")] if command == "export" else []
+    assert main([command, "--db", str(tmp_path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert f"--db {tmp_path} is a folder" in err and "warehouse.duckdb" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_db_that_is_not_a_warehouse_is_refused(tmp_path, capsys):
+    text = tmp_path / "notes.duckdb"
+    text.write_text("just some notes\n")
+    for command in ("info", "train", "score", "report", "serve"):
+        assert main([command, "--db", str(text)]) == 1
+        assert "not a ShopSight warehouse (not a DuckDB file)" in capsys.readouterr().err
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    assert main(["build", "--db", str(tmp_path), str(inputs)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["build", "--db", str(text), str(inputs)]) == 1
+    assert "is a regular file, not a warehouse link" in capsys.readouterr().err
+    assert text.read_text() == "just some notes\n"
+
+
+def test_output_into_a_closed_pipe_exits_quietly(scored_db):
+    """`shopsight info | head` when head has gone: no BrokenPipeError traceback."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "info", "--db", str(scored_db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    child.stdout.close()  # the reader leaves before the first line is written
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 1
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
+
+
+def test_demo_mode_is_refused_on_a_network_address(scored_db, capsys):
+    assert main(["serve", "--db", str(scored_db), "--host", "0.0.0.0"]) == 2
+    err = capsys.readouterr().err
+    assert "loopback" in err and "--no-demo" in err and "--public-demo" in err

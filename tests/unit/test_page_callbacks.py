@@ -215,9 +215,9 @@ def test_admin_saves_users_and_a_short_password_changes_nothing(tiny_db, tmp_pat
     store = app.server.extensions["shopsight"].state
     with request_as(app):
         assert "Added nina as analyst" in text_of(
-            admin.save_user(1, " nina ", "pass-word-1", "analyst")[0]
+            admin.save_user(1, " nina ", "blue-tram-window-7", "analyst")[0]
         )
-        assert "8+ characters" in text_of(admin.save_user(2, "nina", "short", "admin")[0])
+        assert "at least 12 characters" in text_of(admin.save_user(2, "nina", "short", "admin")[0])
         assert "Choose a role" in text_of(admin.save_user(3, "nina", None, None)[0])
     assert store.get_user("nina").role == "analyst"
 
