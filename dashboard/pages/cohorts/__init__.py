@@ -11,6 +11,8 @@ what the callbacks draw, and ``callbacks`` the callbacks and their wiring.
 
 from __future__ import annotations
 
+from functools import partial
+
 from analytics.cohort import Cohort
 from analytics.cohort_sql import warehouse_shape
 from analytics.explore import count, facet_counts
@@ -27,6 +29,4 @@ def warm() -> None:
     everyone = Cohort()
     ctx.cached("count", ("",), lambda: count(ctx.reader, everyone))
     for filt in shown_facets(warehouse_shape(ctx.reader)):
-        ctx.cached(
-            "facet", ("", filt.key), lambda k=filt.key: facet_counts(ctx.reader, everyone, k)
-        )
+        ctx.cached("facet", ("", filt.key), partial(facet_counts, ctx.reader, everyone, filt.key))
