@@ -6,7 +6,8 @@ rewrites the address bar (``history.replaceState``, so the page is not re-render
 link or a reload gives the same view.
 
 ``controls`` makes the filter panel from the filter table, ``layout`` the page, ``figures``
-what the callbacks draw, and ``callbacks`` the callbacks and their wiring.
+what the callbacks draw, ``inputs`` what each callback accepts, and ``callbacks`` the
+callbacks and their wiring.
 """
 
 from __future__ import annotations
