@@ -21,12 +21,21 @@ from urllib.parse import parse_qs, urlencode
 from analytics.cohort_filters import BY_QUERY_KEY, CHURN_TIERS, FILTERS, CohortFilter
 from common.errors import ShopSightError
 
-__all__ = ["CHURN_TIERS", "MAX_LIST", "MAX_TEXT", "Cohort", "CohortError", "Value"]
+__all__ = ["CHURN_TIERS", "MAX_LIST", "MAX_TEXT", "Cohort", "CohortError", "Value", "quoted"]
 
 # A filter's value: a date bound, a set of choices, a number or a flag.
 Value = date | tuple[str, ...] | float | int | bool
 MAX_LIST = 200
 MAX_TEXT = 200
+# How much of a bad key or value a message quotes: enough to recognise it, never a crafted
+# megabyte sent back to the client (or written to the log).
+QUOTE_CHARS = 40
+
+
+def quoted(value: object) -> str:
+    """``value`` as a message quotes it: its repr, cut to QUOTE_CHARS characters and '…'."""
+    text = repr(value)
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS] + "…"
 
 
 class CohortError(ShopSightError):
@@ -34,7 +43,7 @@ class CohortError(ShopSightError):
 
     def __init__(self, key: str, message: str) -> None:
         self.key = key
-        super().__init__(f"cohort filter {key!r}: {message}")
+        super().__init__(f"cohort filter {quoted(key)}: {message}")
 
 
 @dataclass(frozen=True, init=False, repr=False)
@@ -192,9 +201,9 @@ def _choices(filt: CohortFilter, key: str, value: object) -> tuple[str, ...]:
         if len(v) > MAX_TEXT:
             raise CohortError(key, f"a value longer than {MAX_TEXT} characters")
         if filt.pattern and not re.match(filt.pattern, v):
-            raise CohortError(key, f"{v!r} is not {filt.pattern_hint}")
+            raise CohortError(key, f"{quoted(v)} is not {filt.pattern_hint}")
         if filt.choices and v not in filt.choices:
-            raise CohortError(key, f"{v!r} is not one of {', '.join(filt.choices)}")
+            raise CohortError(key, f"{quoted(v)} is not one of {', '.join(filt.choices)}")
     return values
 
 
@@ -204,7 +213,7 @@ def _date(key: str, value: object) -> date:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise CohortError(key, f"{value!r} is not a date like 2025-03-31") from None
+        raise CohortError(key, f"{quoted(value)} is not a date like 2025-03-31") from None
 
 
 def _flag(key: str, value: object) -> bool:
@@ -215,16 +224,16 @@ def _flag(key: str, value: object) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise CohortError(key, f"{value!r} is not true or false")
+    raise CohortError(key, f"{quoted(value)} is not true or false")
 
 
 def _count(key: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise CohortError(key, f"{value!r} is not a whole number")
+        raise CohortError(key, f"{quoted(value)} is not a whole number")
     try:
         number = int(value)
     except ValueError:
-        raise CohortError(key, f"{value!r} is not a whole number") from None
+        raise CohortError(key, f"{quoted(value)} is not a whole number") from None
     if number < 0:
         raise CohortError(key, "must not be negative")
     return number
@@ -232,13 +241,13 @@ def _count(key: str, value: object) -> int:
 
 def _number(filt: CohortFilter, key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise CohortError(key, f"{value!r} is not a number")
+        raise CohortError(key, f"{quoted(value)} is not a number")
     try:
         number = float(value)
     except ValueError:
-        raise CohortError(key, f"{value!r} is not a number") from None
+        raise CohortError(key, f"{quoted(value)} is not a number") from None
     if not math.isfinite(number):
-        raise CohortError(key, f"{value!r} is not a finite number")
+        raise CohortError(key, f"{quoted(value)} is not a finite number")
     low, high = filt.bounds
     if filt.unit == "probability" and not low <= number <= (high or low):
         raise CohortError(key, f"{number} is not a probability between 0 and 1")

@@ -3,6 +3,7 @@ the sign-in gate are covered in tests/integration/test_dashboard.py and test_acc
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,14 +12,15 @@ import dash
 import pytest
 from dash.exceptions import PreventUpdate
 
-from analytics.cohort import Cohort
+from analytics.cohort import QUOTE_CHARS, Cohort, CohortError
 from analytics.cohort_filters import FILTERS
 from analytics.cohort_sql import warehouse_shape
 from analytics.explore import count
 from dashboard import ids
 from dashboard.app import create_app
+from dashboard.callback_inputs import CHECKED, InvalidInput
 from dashboard.context import context
-from dashboard.pages.cohorts import callbacks
+from dashboard.pages.cohorts import callbacks, inputs
 from dashboard.pages.cohorts.controls import control_keys
 from dashboard.pages.cohorts.layout import data_options, filter_panel
 from dashboard.settings import Settings
@@ -259,3 +261,88 @@ def test_compare_with_a_saved_cohort(demo):
     callbacks.save_cohort(1, None, "Repeat", "min_orders=2")
     table = str(callbacks.compare_cohorts("Repeat", "churn_tier=High"))
     assert "this cohort" in table and "Repeat" in table
+
+
+def test_saving_needs_a_click_or_enter(demo):
+    # A request naming the save callback with neither press is not a save.
+    with pytest.raises(PreventUpdate):
+        callbacks.save_cohort(None, None, "not pressed", "")
+    assert context().state.list_cohorts() == []
+    status, *_ = callbacks.save_cohort(None, 1, "by Enter", "")
+    assert "Saved “by Enter”" in str(status)
+
+
+# ---- the wiring and the input specs --------------------------------------------------------
+PAGE_CALLBACKS = {
+    "parse_filters",
+    "cross_filter",
+    "update_count",
+    "update_facet",
+    "update_grid",
+    "grid_rows",
+    "export_links",
+    "save_cohort",
+    "compare_cohorts",
+}
+
+
+def test_every_cohorts_callback_is_wired_through_the_input_checks(demo):
+    server_side = [e["callback"] for e in demo.callback_map.values() if "callback" in e]
+    registered = {
+        inspect.unwrap(cb).__name__: cb
+        for cb in server_side
+        if inspect.unwrap(cb).__module__ == callbacks.__name__
+    }
+    assert set(registered) == PAGE_CALLBACKS
+    assert [name for name, cb in registered.items() if not getattr(cb, CHECKED, False)] == []
+
+
+def test_the_specs_take_what_the_panel_sends(demo):
+    month = data_options("acquisition_month")[0][0]
+    cohort = Cohort.from_query(
+        f"churn_tier=High&churn_tier=Low&acquisition_month={month}&min_churn_prob=0.6"
+        "&date_from=2025-01-05&min_predicted_revenue=10.5&carted_not_bought=1&min_orders=1"
+    )
+    values, starts, ends, value_ids, date_ids = panel_controls(cohort)
+    assert inputs.FILTER_VALUES.check(values) == values
+    assert inputs.FILTER_IDS.check(value_ids) == value_ids
+    assert inputs.DATES.check(starts) == starts and inputs.DATES.check(ends) == ends
+    assert inputs.DATE_IDS.check(date_ids) == date_ids
+    assert inputs.QUERY.check(cohort.to_query()) == cohort.to_query()
+    request = {"startRow": 0, "endRow": 100, "sortModel": [{"colId": "revenue", "sort": "asc"}]}
+    assert inputs.ROWS_REQUEST.check({**request, "filterModel": {}}) == request
+
+
+@pytest.mark.parametrize(
+    ("spec", "value", "problem"),
+    [
+        (inputs.FILTER_VALUES, [["x" * 1_000_000]], "is not a value a filter control sends"),
+        (inputs.FILTER_VALUES, [["UK"] * 1000], "is not a value a filter control sends"),
+        (inputs.FILTER_VALUES, [[0.2, float("nan")]], "is not a value a filter control sends"),
+        (inputs.FILTER_VALUES, [None] * 100, "too many items"),
+        (inputs.FILTER_IDS, [{"type": ids.FILTER, "key": "bogus"}], "not one of the choices"),
+        (inputs.DATE_IDS, [ids.filter_id("date")], "not one of the choices"),
+        (inputs.DATES, ["2025-01-01" * 1000], "too long"),
+        (inputs.FACET_ID, {"type": ids.FACET_GRAPH, "key": "min_orders"}, "not one of"),
+        (inputs.CLICK, {"points": [{"y": "x" * 1_000_000}]}, "too large"),
+        (inputs.ROWS_REQUEST, {"startRow": 0.5, "endRow": 10}, "whole number"),
+        (inputs.ROWS_REQUEST, {"sortModel": [{"colId": "x; DROP", "sort": "asc"}]}, "not one"),
+        (inputs.HOLDOUT, 5, "between 0 and 0.9"),
+        (inputs.NAME, "x" * 81, "at most 80 characters"),
+        (inputs.QUERY, ["churn_tier=High"], "must be text"),
+    ],
+)
+def test_the_specs_refuse_what_no_control_sends(spec, value, problem):
+    with pytest.raises(InvalidInput, match=problem) as refused:
+        spec.check(value)
+    assert len(str(refused.value)) < 200  # the message names the input, never the value
+
+
+def test_a_bad_value_is_quoted_but_never_in_full():
+    with pytest.raises(CohortError) as refused:
+        Cohort.from_query({"min_orders": "9" * 5000 + "x"})
+    message = str(refused.value)
+    assert "'99999" in message and "…" in message
+    assert len(message) < QUOTE_CHARS + 100
+    with pytest.raises(CohortError, match="'no_such_key'"):
+        Cohort.from_query("no_such_key=1")

@@ -6,10 +6,13 @@ rewrites the address bar (``history.replaceState``, so the page is not re-render
 link or a reload gives the same view.
 
 ``controls`` makes the filter panel from the filter table, ``layout`` the page, ``figures``
-what the callbacks draw, and ``callbacks`` the callbacks and their wiring.
+what the callbacks draw, ``inputs`` what each callback accepts, and ``callbacks`` the
+callbacks and their wiring.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from analytics.cohort import Cohort
 from analytics.cohort_sql import warehouse_shape
@@ -27,6 +30,4 @@ def warm() -> None:
     everyone = Cohort()
     ctx.cached("count", ("",), lambda: count(ctx.reader, everyone))
     for filt in shown_facets(warehouse_shape(ctx.reader)):
-        ctx.cached(
-            "facet", ("", filt.key), lambda k=filt.key: facet_counts(ctx.reader, everyone, k)
-        )
+        ctx.cached("facet", ("", filt.key), partial(facet_counts, ctx.reader, everyone, filt.key))

@@ -1,8 +1,11 @@
-"""The Cohorts page's callbacks: plain module-level functions, each of which checks its
-inputs (a bad one gives a message or no update, never a 500), and :func:`register_callbacks`,
-which only wires them to component ids.
+"""The Cohorts page's callbacks: plain module-level functions, unit-tested by direct call,
+and :func:`register_callbacks`, which wires them to component ids through
+``dashboard.callback_inputs.wire`` with the specs of ``inputs``: a value outside its spec gets
+the callback's message or no update, never a 500 and never the value echoed back.
 
-Every callback is a public POST endpoint: rights are checked inside the callback.
+Every callback is a public POST endpoint: rights are checked inside the callback
+(``dashboard.auth.requires``). The functions still check what their specs cannot (a key the
+filter table does not know, a lower bound above its upper one), so a direct call is as safe.
 """
 
 from __future__ import annotations
@@ -14,17 +17,20 @@ import dash
 from dash import ALL, MATCH, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from analytics.cohort import Cohort, CohortError
+from analytics.cohort import Cohort, CohortError, quoted
 from analytics.cohort_filters import BY_KEY
 from analytics.cohort_sql import warehouse_shape
 from analytics.explore import FACETS, MAX_PAGE, compare, count, customer_columns, customer_page
 from analytics.explore import facet_counts as compute_facet_counts
+from appstate.store import User
 from common.errors import ShopSightError
 from dashboard import ids
-from dashboard.auth import may
+from dashboard.auth import requires
+from dashboard.callback_inputs import CLICKS, wire
 from dashboard.components import chips, error_alert
 from dashboard.context import context
 from dashboard.figures import message_figure
+from dashboard.pages.cohorts import inputs
 from dashboard.pages.cohorts.controls import query_from_controls
 from dashboard.pages.cohorts.figures import (
     compare_table,
@@ -36,7 +42,7 @@ from dashboard.pages.cohorts.figures import (
 from dashboard.pages.cohorts.layout import GRID_HOLDER, saved_links, saved_options
 
 NOT_APPLIED = "Filter not applied"
-MAX_NAME = 80
+MAX_NAME = inputs.MAX_NAME
 # Seed of the hold-out draw, so the same export marks the same rows.
 HOLDOUT_SEED = 7
 
@@ -76,13 +82,16 @@ def parse_filters(
 def _by_id_key(id_list: list[Any], values: list[Any]) -> dict[str, Any]:
     if not isinstance(id_list, list) or not isinstance(values, list):
         raise TypeError("the filter controls sent no list of values")
-    keys = [i.get("key") if isinstance(i, dict) else None for i in id_list]
-    if not all(isinstance(k, str) for k in keys):
-        raise TypeError("a filter control has no key")
+    keys: list[str] = []
+    for control_id in id_list:
+        key = control_id.get("key") if isinstance(control_id, dict) else None
+        if not isinstance(key, str):
+            raise TypeError("a filter control has no key")
+        keys.append(key)
     return dict(zip(keys, values, strict=True))
 
 
-def cross_filter(click: Any, current: Any) -> list[str]:
+def cross_filter(click: Any, current: list[str] | None) -> list[str]:
     """A click on a facet bar adds that bar's value to the facet's own filter control."""
     points = click.get("points") if isinstance(click, dict) else None
     if not isinstance(points, list) or not points or not isinstance(points[0], dict):
@@ -95,7 +104,7 @@ def cross_filter(click: Any, current: Any) -> list[str]:
 
 
 # ---- what the filter selects ---------------------------------------------------------------
-def update_count(query: Any) -> Any:
+def update_count(query: str | None) -> Any:
     ctx = context()
     try:
         cohort = cohort_of(query)
@@ -105,7 +114,7 @@ def update_count(query: Any) -> Any:
     return count_line(n)
 
 
-def update_facet(query: Any, graph_id: Any) -> Any:
+def update_facet(query: str | None, graph_id: dict[str, Any] | None) -> Any:
     facet = graph_id.get("key") if isinstance(graph_id, dict) else None
     if facet not in FACETS:
         raise PreventUpdate
@@ -126,12 +135,12 @@ def update_facet(query: Any, graph_id: Any) -> Any:
     return facet_figure(frame, filt, unit, selected)
 
 
-def update_grid(query: Any) -> Any:
+def update_grid(_query: str | None) -> Any:
     # The query is the trigger: a new grid drops the rows cached for the old cohort.
     return customer_grid(customer_columns(context().reader))
 
 
-def grid_rows(request: Any, query: Any) -> Any:
+def grid_rows(request: dict[str, Any] | None, query: str | None) -> Any:
     """One block of customer rows for the infinite grid, sorted and paged on the server."""
     start, end, sort = _grid_request(request)
     ctx = context()
@@ -150,7 +159,7 @@ def grid_rows(request: Any, query: Any) -> Any:
     return {"rowData": rows, "rowCount": total}
 
 
-def _grid_request(request: Any) -> tuple[int, int, list[tuple[str, bool]]]:
+def _grid_request(request: object) -> tuple[int, int, list[tuple[str, bool]]]:
     """(start, end, sort) of an AG Grid rows request; PreventUpdate when it is malformed."""
     if not isinstance(request, dict):
         raise PreventUpdate
@@ -170,9 +179,12 @@ def _grid_request(request: Any) -> tuple[int, int, list[tuple[str, bool]]]:
 
 
 # ---- acting on it ----------------------------------------------------------------------------
-def export_links(query: Any, holdout: Any) -> Any:
-    if not may(context().current_user(), "export"):
-        return html.Span("Your role cannot export lists.", className="text-muted small")
+def _export_refused() -> Any:
+    return html.Span("Your role cannot export lists.", className="text-muted small")
+
+
+@requires("export", refused=_export_refused)
+def export_links(_user: User, query: str | None, holdout: float | None) -> Any:
     try:
         canonical = cohort_of(query).to_query()
     except CohortError as exc:
@@ -184,13 +196,19 @@ def export_links(query: Any, holdout: Any) -> Any:
     return export_buttons("&".join(p for p in (canonical, urlencode(extra)) if p))
 
 
-def save_cohort(_clicks: Any, _submits: Any, name: Any, query: Any) -> tuple[Any, ...]:
+def _save_refused() -> tuple[Any, ...]:
+    return (_problem("Your role cannot save cohorts."), no_update, no_update, no_update)
+
+
+@requires("save_cohort", refused=_save_refused)
+def save_cohort(
+    user: User, clicks: int | None, submits: int | None, name: str | None, query: str | None
+) -> tuple[Any, ...]:
     """Save the current cohort under ``name``: (status, saved list, compare options, disabled)."""
+    if not clicks and not submits:
+        raise PreventUpdate  # neither the button nor Enter: nothing asked for a save
     ctx = context()
-    user = ctx.current_user()
     unchanged = (no_update, no_update, no_update)
-    if user is None or not may(user, "save_cohort"):
-        return (_problem("Your role cannot save cohorts."), *unchanged)
     name = name.strip() if isinstance(name, str) else ""
     if not name:
         return (_problem("Give the cohort a name."), *unchanged)
@@ -209,14 +227,14 @@ def _problem(message: str) -> html.Span:
     return html.Span(message, className="text-danger")
 
 
-def compare_cohorts(name: Any, query: Any) -> Any:
+def compare_cohorts(name: str | None, query: str | None) -> Any:
     if not name:
         return None
     if not isinstance(name, str):
         return error_alert("choose a saved cohort by name")
     saved = context().state.get_cohort(name)
     if saved is None:
-        return error_alert(f"no saved cohort named {name!r}")
+        return error_alert(f"no saved cohort named {quoted(name)}")
     try:
         rows = compare(context().reader, cohort_of(query), Cohort.from_query(saved.query))
     except CohortError as exc:
@@ -236,59 +254,111 @@ function(query) {
 """
 
 
+def _filter_invalid(message: str) -> tuple[Any, Any, Any]:
+    return no_update, no_update, error_alert(message, NOT_APPLIED)
+
+
+def _alert(message: str) -> Any:
+    return error_alert(message, NOT_APPLIED)
+
+
 def register_callbacks(app: dash.Dash) -> None:
-    """Wire the callbacks above to the page's components."""
+    """Wire the callbacks above to the page's components, each input checked by its spec
+    (``inputs``)."""
+    _wire_filter(app)
+    _wire_results(app)
+    _wire_actions(app)
+
+
+def _wire_filter(app: dash.Dash) -> None:
     every_filter = {"type": ids.FILTER, "key": ALL}
     every_date_range = {"type": ids.FILTER_DATES, "key": ALL}
-    app.callback(
-        Output(ids.COHORT_STORE, "data"),
-        Output(ids.CHIPS, "children"),
-        Output(ids.FILTER_ERROR, "children"),
-        Input(every_filter, "value"),
-        Input(every_date_range, "start_date"),
-        Input(every_date_range, "end_date"),
-        State(every_filter, "id"),
-        State(every_date_range, "id"),
-    )(parse_filters)
-    app.clientside_callback(
+    wire(
+        app,
+        parse_filters,
+        outputs=[
+            Output(ids.COHORT_STORE, "data"),
+            Output(ids.CHIPS, "children"),
+            Output(ids.FILTER_ERROR, "children"),
+        ],
+        args=[
+            (Input(every_filter, "value"), inputs.FILTER_VALUES),
+            (Input(every_date_range, "start_date"), inputs.DATES),
+            (Input(every_date_range, "end_date"), inputs.DATES),
+            (State(every_filter, "id"), inputs.FILTER_IDS),
+            (State(every_date_range, "id"), inputs.DATE_IDS),
+        ],
+        invalid=_filter_invalid,
+    )
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # untyped in Dash
         FOLLOW_URL, Output(ids.COHORT_STORE, "id"), Input(ids.COHORT_STORE, "data")
     )
-    app.callback(
-        Output({"type": ids.FILTER, "key": MATCH}, "value"),
-        Input({"type": ids.FACET_GRAPH, "key": MATCH}, "clickData"),
-        State({"type": ids.FILTER, "key": MATCH}, "value"),
+    wire(
+        app,
+        cross_filter,
+        outputs=[Output({"type": ids.FILTER, "key": MATCH}, "value")],
+        args=[
+            (Input({"type": ids.FACET_GRAPH, "key": MATCH}, "clickData"), inputs.CLICK),
+            (State({"type": ids.FILTER, "key": MATCH}, "value"), inputs.CHOSEN),
+        ],
         prevent_initial_call=True,
-    )(cross_filter)
-    store = Input(ids.COHORT_STORE, "data")
-    app.callback(Output(ids.COUNT, "children"), store)(update_count)
-    app.callback(
-        Output({"type": ids.FACET_GRAPH, "key": MATCH}, "figure"),
-        store,
-        State({"type": ids.FACET_GRAPH, "key": MATCH}, "id"),
-    )(update_facet)
-    app.callback(Output(GRID_HOLDER, "children"), store)(update_grid)
-    app.callback(
-        Output(ids.GRID, "getRowsResponse"),
-        Input(ids.GRID, "getRowsRequest"),
-        State(ids.COHORT_STORE, "data"),
-        prevent_initial_call=True,
-    )(grid_rows)
-    app.callback(Output(ids.EXPORT_LINKS, "children"), store, Input(ids.HOLDOUT, "value"))(
-        export_links
     )
-    app.callback(
-        Output(ids.SAVE_STATUS, "children"),
-        Output(ids.SAVED_LIST, "children"),
-        Output(ids.COMPARE_WITH, "options"),
-        Output(ids.COMPARE_WITH, "disabled"),
-        Input(ids.SAVE_BUTTON, "n_clicks"),
-        Input(ids.SAVE_NAME, "n_submit"),
-        State(ids.SAVE_NAME, "value"),
-        State(ids.COHORT_STORE, "data"),
+
+
+def _wire_results(app: dash.Dash) -> None:
+    store = (Input(ids.COHORT_STORE, "data"), inputs.QUERY)
+    wire(app, update_count, outputs=[Output(ids.COUNT, "children")], args=[store], invalid=_alert)
+    wire(
+        app,
+        update_facet,
+        outputs=[Output({"type": ids.FACET_GRAPH, "key": MATCH}, "figure")],
+        args=[store, (State({"type": ids.FACET_GRAPH, "key": MATCH}, "id"), inputs.FACET_ID)],
+        invalid=message_figure,
+    )
+    wire(app, update_grid, outputs=[Output(GRID_HOLDER, "children")], args=[store])
+    wire(
+        app,
+        grid_rows,
+        outputs=[Output(ids.GRID, "getRowsResponse")],
+        args=[
+            (Input(ids.GRID, "getRowsRequest"), inputs.ROWS_REQUEST),
+            (State(ids.COHORT_STORE, "data"), inputs.QUERY),
+        ],
         prevent_initial_call=True,
-    )(save_cohort)
-    app.callback(
-        Output(ids.COMPARE_TABLE, "children"),
-        Input(ids.COMPARE_WITH, "value"),
-        store,
-    )(compare_cohorts)
+    )
+
+
+def _wire_actions(app: dash.Dash) -> None:
+    store = (Input(ids.COHORT_STORE, "data"), inputs.QUERY)
+    wire(
+        app,
+        export_links,
+        outputs=[Output(ids.EXPORT_LINKS, "children")],
+        args=[store, (Input(ids.HOLDOUT, "value"), inputs.HOLDOUT)],
+        invalid=error_alert,
+    )
+    wire(
+        app,
+        save_cohort,
+        outputs=[
+            Output(ids.SAVE_STATUS, "children"),
+            Output(ids.SAVED_LIST, "children"),
+            Output(ids.COMPARE_WITH, "options"),
+            Output(ids.COMPARE_WITH, "disabled"),
+        ],
+        args=[
+            (Input(ids.SAVE_BUTTON, "n_clicks"), CLICKS),
+            (Input(ids.SAVE_NAME, "n_submit"), CLICKS),
+            (State(ids.SAVE_NAME, "value"), inputs.NAME),
+            (State(ids.COHORT_STORE, "data"), inputs.QUERY),
+        ],
+        invalid=lambda message: (_problem(message), no_update, no_update, no_update),
+        prevent_initial_call=True,
+    )
+    wire(
+        app,
+        compare_cohorts,
+        outputs=[Output(ids.COMPARE_TABLE, "children")],
+        args=[(Input(ids.COMPARE_WITH, "value"), inputs.SAVED_NAME), store],
+        invalid=error_alert,
+    )

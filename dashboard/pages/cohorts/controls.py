@@ -16,7 +16,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from analytics.cohort import Cohort, CohortError
+from analytics.cohort import Cohort, CohortError, quoted
 from analytics.cohort_filters import FILTERS, CohortFilter
 from dashboard import ids
 
@@ -48,15 +48,32 @@ def _date_range(filt: CohortFilter, cohort: Cohort, data: ControlData) -> Any:
     low, high = filt.query_keys
     return dcc.DatePickerRange(
         id={"type": ids.FILTER_DATES, "key": filt.key},
-        start_date=cohort.get(low),
-        end_date=cohort.get(high),
-        min_date_allowed=data.span[0],
-        max_date_allowed=data.span[1],
-        initial_visible_month=data.span[1],
+        start_date=_iso(cohort.get(low)),
+        end_date=_iso(cohort.get(high)),
+        min_date_allowed=_iso(data.span[0]),
+        max_date_allowed=_iso(data.span[1]),
+        initial_visible_month=_iso(data.span[1]),
         display_format="YYYY-MM-DD",
         clearable=True,
         disabled=not data.available,
     )
+
+
+def _iso(value: object) -> str | None:
+    """A date as the date picker takes it (``YYYY-MM-DD``), or None."""
+    return value.isoformat() if isinstance(value, date) else None
+
+
+def _chosen(cohort: Cohort, key: str) -> list[str]:
+    """The values chosen for choice filter ``key`` (none when it is not set)."""
+    value = cohort.get(key)
+    return list(value) if isinstance(value, tuple) else []
+
+
+def _bound(cohort: Cohort, key: str) -> float | None:
+    """The number set for range bound ``key``, or None."""
+    value = cohort.get(key)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _dropdown(filt: CohortFilter, cohort: Cohort, data: ControlData) -> Any:
@@ -67,7 +84,7 @@ def _dropdown(filt: CohortFilter, cohort: Cohort, data: ControlData) -> Any:
             {"label": f"{label} ({value})" if label != value else value, "value": value}
             for value, label in options
         ],
-        value=list(cohort.get(filt.key) or ()),
+        value=_chosen(cohort, filt.key),
         multi=True,
         placeholder="any" if options else "not in this data",
         disabled=not options,
@@ -80,7 +97,7 @@ def _checklist(filt: CohortFilter, cohort: Cohort, data: ControlData) -> Any:
         options=[
             {"label": f" {c}", "value": c, "disabled": not data.available} for c in filt.choices
         ],
-        value=list(cohort.get(filt.key) or ()),
+        value=_chosen(cohort, filt.key),
         inline=True,
         inputClassName="me-1",
         labelClassName="me-3",
@@ -89,7 +106,9 @@ def _checklist(filt: CohortFilter, cohort: Cohort, data: ControlData) -> Any:
 
 def _slider(filt: CohortFilter, cohort: Cohort, data: ControlData) -> Any:
     (low, high), (lo_key, hi_key) = filt.bounds, filt.query_keys
-    lo, hi = cohort.get(lo_key), cohort.get(hi_key)
+    if high is None:  # a slider needs both ends: the filter table gives them to probabilities
+        raise ValueError(f"filter {filt.key!r} has no upper bound for a slider")
+    lo, hi = _bound(cohort, lo_key), _bound(cohort, hi_key)
     return dcc.RangeSlider(
         id=ids.filter_id(filt.key),
         min=low,
@@ -178,7 +197,7 @@ def _read_dates(filt: CohortFilter, span: tuple[Any, Any]) -> dict[str, Any]:
         if value in (None, ""):
             continue
         if not isinstance(value, str):
-            raise CohortError(key, f"{value!r} is not a date")
+            raise CohortError(key, f"{quoted(value)} is not a date")
         out[key] = value[:10]  # the picker may send a time after the date
     return out
 
@@ -215,7 +234,7 @@ def _read_numbers(filt: CohortFilter, values: Mapping[str, Any]) -> dict[str, An
         if value in (None, ""):
             continue
         if not (_is_number(value) or isinstance(value, str)):
-            raise CohortError(key, f"{value!r} is not a number")
+            raise CohortError(key, f"{quoted(value)} is not a number")
         out[key] = value
     return out
 
