@@ -99,7 +99,9 @@ METRICS: dict[str, Metric] = {
             label="Cart abandonment rate",
             definition=(
                 "Share of sessions with an add-to-cart that end without a purchase: "
-                "abandoned cart sessions ÷ sessions with a cart add."
+                "abandoned cart sessions ÷ sessions with a cart add. It counts only sessions "
+                "that log a cart add; purchases logged without a cart step are in neither "
+                "number."
             ),
             mart="sessions",
             numerator="count(*) FILTER (WHERE cart_abandoned)",
