@@ -16,6 +16,7 @@ import polars as pl
 
 from warehouse.engine import quote_ident, quote_literal, rows
 from warehouse.errors import EmptyInputError, IngestError
+from warehouse.inflation import check_inflation, needs_measuring
 from warehouse.sources import InputFile
 
 RAW = "raw_source"
@@ -56,8 +57,16 @@ def load_raw(
 
     ``mapping`` maps the file's own column names to internal names; columns not in it are
     not read.
+
+    Raises
+    ------
+    InflationError
+        A compressed or zip-based file inflates past :data:`warehouse.inflation.DEFAULT_LIMITS`;
+        measured before any parser sees it.
     """
     drop_raw(con)
+    if needs_measuring(source):
+        check_inflation(source)
     if source.container == "csv":
         if header is None:
             raise ValueError("CSV input needs its header")
@@ -206,7 +215,12 @@ def _load_ndjson(
 
 
 def read_xlsx_frame(source: InputFile) -> pl.DataFrame:
-    """The first sheet of a workbook, every cell as text (casting happens in the adapter)."""
+    """The first sheet of a workbook, every cell as text (casting happens in the adapter).
+
+    The workbook is measured first: calamine reads the whole sheet into memory, so a sheet
+    that inflates past the ceiling must never reach it.
+    """
+    check_inflation(source)
     try:
         return pl.read_excel(source.path, infer_schema_length=0)
     except Exception as exc:  # fastexcel raises its own types for corrupt workbooks
