@@ -151,13 +151,19 @@ def neutralise(value: str) -> str:
 
 
 def neutralise_strings(array: pa.Array) -> pa.Array:
-    """:func:`neutralise` over an Arrow string array (nulls stay null), vectorised."""
+    """:func:`neutralise` over an Arrow string array (nulls stay null), vectorised.
+
+    Works on ``string``, ``large_string`` (what Polars hands over) and ``string_view``
+    arrays; the quote and separator are made of the array's own type, since Arrow's join
+    kernel has no mixed-width variant.
+    """
     if pa.types.is_string_view(array.type):
         array = array.cast(pa.string())
     risky = pc.match_substring_regex(array, _FORMULA_RE)
     if not pc.any(risky).as_py():
         return array
-    return pc.if_else(risky, pc.binary_join_element_wise("'", array, ""), array)
+    quote, empty = pa.scalar("'", array.type), pa.scalar("", array.type)
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, array, empty), array)
 
 
 # ---- hold-out -------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def _cell(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def _upload_card(allowed: bool, limit: int) -> dbc.Card:
+def _upload_card(allowed: bool, limit: int, limits: str = "") -> dbc.Card:
     if not allowed:
         body: Any = html.P("Only admins may upload files.", className="text-muted mb-0")
     else:
@@ -78,10 +78,11 @@ def _upload_card(allowed: bool, limit: int) -> dbc.Card:
                 multiple=False,
             ),
             dbc.FormText(
-                f"Events, orders or a session table (CSV, Parquet, XLSX, NDJSON; up to "
-                f"{limit / 1e6:g} MB), or a CSV with one customer_id column to "
-                "look up. The file is validated like `shopsight build`, then scored with the "
-                "current models."
+                "Events, orders or a session table (CSV, also .gz/.zst, Parquet, XLSX, NDJSON; "
+                f"{limits or f'up to {limit / 1e6:g} MB'}), or a CSV with one customer_id "
+                "column to look up. The file is validated like `shopsight build`, then scored "
+                "with the current models; larger files: `shopsight build`.",
+                id="upload-limits",
             ),
             dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="mt-2"), type="dot"),
         ]
@@ -189,7 +190,11 @@ def layout(**query: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        _upload_card(may(user, "upload"), ctx.settings.upload_limit_bytes),
+                        _upload_card(
+                            may(user, "upload"),
+                            ctx.settings.upload_limit_bytes,
+                            ctx.settings.upload_limits().describe(),
+                        ),
                         lg=6,
                         className="mb-3",
                     ),
@@ -246,7 +251,7 @@ def register_callbacks(app: dash.Dash) -> None:
                 ctx.settings.db_path,
                 filename,
                 content,
-                max_bytes=ctx.settings.upload_limit_bytes,
+                limits=ctx.settings.upload_limits(),
             )
         except ShopSightError as exc:
             return dbc.Alert(
