@@ -114,8 +114,8 @@ def _refuse(source: InputFile, ceiling: int, what: str) -> InflationError:
     return InflationError(
         source.path,
         f"{what}, over the limit of {_size(ceiling)} uncompressed for a "
-        f"{_size(source.size)} file; refused before reading (a compression bomb, or a file "
-        "too large for this route: split it, or build it with `shopsight build`)",
+        f"{_size(source.size)} file; refused before reading (a compression bomb, or more "
+        "than can be read safely here: split the file)",
     )
 
 
@@ -132,6 +132,8 @@ def _size(n: int) -> str:
         return f"{n / GiB:,.1f} GiB"
     if n >= MiB:
         return f"{n / MiB:,.1f} MiB"
+    if n >= 2**10:
+        return f"{n / 2**10:,.1f} KiB"
     return f"{n:,} bytes"
 
 
