@@ -2,8 +2,9 @@
 
 Makes, in a temporary folder (a piece at a time, so making them takes little memory):
 
-- an XLSX bomb: a ~3 MB workbook whose one sheet of repeated event rows inflates to ~3 GiB;
-- a .csv.gz bomb: ~3 MB of gzip holding ~3 GiB of one valid event-log row, repeated;
+- an XLSX bomb: a ~3 MB workbook whose one sheet of repeated event rows (each with a cell of
+  30,000 ``A``) inflates to ~3 GiB;
+- a .csv.gz bomb: ~10 MB of gzip holding ~3 GiB of one valid event-log row, repeated;
 - the same .csv.gz with its size trailer forged to 100 bytes, so only the streamed count
   can catch it.
 
@@ -55,7 +56,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 def make_bombs(folder: Path, inflated: int) -> list[Path]:
     started = time.perf_counter()
-    xlsx = write_xlsx_bomb(folder / "bomb.xlsx", inflated)
+    xlsx = write_xlsx_bomb(folder / "bomb.xlsx", inflated, filler=30_000)
     gz = write_csv_gz_bomb(folder / "bomb.csv.gz", inflated)
     forged = folder / "forged.csv.gz"
     forged.write_bytes(gz.read_bytes())

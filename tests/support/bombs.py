@@ -60,11 +60,16 @@ def _cells(values: list[str]) -> str:
     return "<row>" + "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values) + "</row>"
 
 
-def write_xlsx_bomb(path: Path, inflated_bytes: int) -> Path:
-    """A valid workbook whose one sheet of repeated event rows inflates to ``inflated_bytes``."""
+def write_xlsx_bomb(path: Path, inflated_bytes: int, filler: int = 0) -> Path:
+    """A valid workbook whose one sheet of repeated event rows inflates to ``inflated_bytes``.
+
+    ``filler`` adds a cell of that many ``A`` to every row: a long run is what lets deflate
+    reach ~1000:1 (a 3 GiB sheet in ~3 MB); plain event rows stop near 230:1.
+    """
     header = _cells(EVENT_LOG_HEADER.split(","))
-    row = _cells(ROW.strip().split(",")).encode()
-    piece = row * max(1, 2**20 // len(row))
+    row = _cells([*ROW.strip().split(","), "A" * filler] if filler else ROW.strip().split(","))
+    row_bytes = row.encode()
+    piece = row_bytes * max(1, 2**20 // len(row_bytes))
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _RELS)
