@@ -4,6 +4,12 @@ Events, orders or session tables go through the same ingest as ``shopsight build
 same validation, the same messages with file, line and column) into a throw-away warehouse,
 which the current models then score. A CSV of customer ids is looked up in the current
 scores instead. The scored rows come back as a CSV, formula cells neutralised.
+
+The web process does this work itself, so an upload has ceilings (:class:`UploadLimits`): its
+size as sent, its size uncompressed, its rows, and its time. The first three are measured
+before any parser runs (:mod:`warehouse.inflation`), so a compressed file of millions of
+rows is refused in the time it takes to count them, not after minutes of staging. The
+scratch folder goes on every path out, success or failure.
 """
 
 from __future__ import annotations
@@ -13,25 +19,73 @@ import io
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from analytics.export import neutralise_strings
 from common.errors import ShopSightError
 from warehouse.build import BuildOptions, build_warehouse
 from warehouse.errors import IngestError
+from warehouse.inflation import InflationLimits, check_inflation
 from warehouse.reader import WarehouseReader
+from warehouse.sources import classify
 
 MAX_UPLOAD_BYTES = 25_000_000
+MAX_INFLATED_BYTES = 100_000_000
+MAX_UPLOAD_ROWS = 1_000_000
+MAX_UPLOAD_SECONDS = 120.0
 ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".csv.zst", ".parquet", ".ndjson", ".jsonl", ".xlsx")
 
 
 class UploadError(ShopSightError):
     """An uploaded file cannot be scored; the message says why (and where)."""
+
+
+class UploadTimeoutError(UploadError):
+    """Scoring an upload ran past its time ceiling and was stopped."""
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """The ceilings of one upload; the Data page states them (:meth:`describe`).
+
+    Parameters
+    ----------
+    max_bytes
+        The file as sent.
+    max_inflated_bytes
+        The file uncompressed (a ``.gz`` / ``.zst`` text, all of a workbook's entries).
+    max_rows
+        Data rows (lines after the header, sheet rows after the first, Parquet rows).
+    max_seconds
+        Wall time of validating, building and scoring; checked between steps, so one step
+        may overrun it, but no next step starts.
+    """
+
+    max_bytes: int = MAX_UPLOAD_BYTES
+    max_inflated_bytes: int = MAX_INFLATED_BYTES
+    max_rows: int = MAX_UPLOAD_ROWS
+    max_seconds: float = MAX_UPLOAD_SECONDS
+
+    def describe(self) -> str:
+        """``up to 25 MB as sent, 100 MB uncompressed, 1,000,000 rows, 120 s of work``."""
+        return (
+            f"up to {self.max_bytes / 1e6:g} MB as sent, {self.max_inflated_bytes / 1e6:g} MB "
+            f"uncompressed, {self.max_rows:,} rows, {self.max_seconds:g} s of work"
+        )
+
+    def inflation(self) -> InflationLimits:
+        return InflationLimits(
+            xlsx_bytes=self.max_inflated_bytes,
+            text_bytes=self.max_inflated_bytes,
+            max_rows=self.max_rows,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,23 +146,82 @@ def score_upload(
     content: bytes,
     workdir: Path | None = None,
     max_bytes: int = MAX_UPLOAD_BYTES,
+    limits: UploadLimits | None = None,
 ) -> UploadResult:
-    """Validate ``content`` and score it with the models of the warehouse at ``db_path``."""
+    """Validate ``content`` and score it with the models of the warehouse at ``db_path``.
+
+    ``limits`` (default: :class:`UploadLimits` with ``max_bytes``) are the ceilings. On
+    success the scored file is the only thing left in its folder (``result.path.parent``),
+    which the caller removes; on any failure that folder is already gone.
+    """
+    if limits is None:
+        limits = UploadLimits(max_bytes=max_bytes)
+    deadline = _Deadline(filename, limits.max_seconds)
     name = safe_name(filename)
-    validate_bytes(name, content, max_bytes)
+    validate_bytes(name, content, limits.max_bytes)
     work = Path(tempfile.mkdtemp(prefix="shopsight-upload-", dir=workdir))
     try:
         source = work / name
         source.write_bytes(content)
         if name.lower().endswith(".csv") and _is_customer_list(content):
-            return _lookup_customers(db_path, content, work, name)
-        return _score_file(db_path, source, work, name)
-    except ShopSightError:
+            result = _lookup_customers(db_path, content, work, name, limits.max_rows)
+        else:
+            _check_size_and_rows(source, name, limits)
+            result = _score_file(db_path, source, work, name, deadline)
+        _keep_only(work, result.path)
+        return result
+    except BaseException as exc:
+        # Every path out of a failure removes the scratch folder, whatever was raised.
         shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, duckdb.Error | pa.ArrowException | pl.exceptions.PolarsError):
+            raise UploadError(f"{name}: could not be scored: {exc}") from None
         raise
-    except duckdb.Error as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        raise UploadError(f"{name}: could not be scored: {exc}") from None
+
+
+class _Deadline:
+    """The time ceiling, checked between steps (and on every build progress line)."""
+
+    def __init__(self, name: str, seconds: float) -> None:
+        self.name = name
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    def check(self, _: str = "") -> None:
+        if time.monotonic() > self.ends:
+            raise UploadTimeoutError(
+                f"{self.name}: stopped after the {self.seconds:g} s upload time limit; "
+                "score large files with `shopsight build` and `shopsight score` instead"
+            )
+
+
+def _check_size_and_rows(source: Path, name: str, limits: UploadLimits) -> None:
+    """Refuse past the uncompressed-size or row ceiling before any parser runs."""
+    if name.lower().endswith(".parquet"):
+        try:
+            rows = pq.ParquetFile(source).metadata.num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise UploadError(f"{name}: not a readable Parquet file: {exc}") from None
+        if rows > limits.max_rows:
+            raise UploadError(
+                f"{name}: holds {rows:,} rows, over the upload limit of {limits.max_rows:,}; "
+                "build large files with `shopsight build` instead"
+            )
+        return
+    try:
+        check_inflation(classify(source), limits.inflation())
+    except IngestError as exc:
+        raise UploadError(str(exc).replace(str(source), name)) from None
+
+
+def _keep_only(work: Path, keep: Path) -> None:
+    """Remove the scratch warehouse and the upload, leaving the scored file."""
+    for child in work.iterdir():
+        if child == keep:
+            continue
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def _is_customer_list(content: bytes) -> bool:
@@ -116,7 +229,9 @@ def _is_customer_list(content: bytes) -> bool:
     return first.replace('"', "") in ("customer_id", "customer id", "customerid")
 
 
-def _lookup_customers(db_path: Path, content: bytes, work: Path, name: str) -> UploadResult:
+def _lookup_customers(
+    db_path: Path, content: bytes, work: Path, name: str, max_rows: int
+) -> UploadResult:
     ids: list[str] = []
     bad: list[int] = []
     try:
@@ -131,6 +246,10 @@ def _lookup_customers(db_path: Path, content: bytes, work: Path, name: str) -> U
             bad.append(line)
             continue
         ids.append(row[0].strip())
+        if len(ids) > max_rows:
+            raise UploadError(
+                f"{name}: more than {max_rows:,} customer ids, the upload limit; split the list"
+            )
     if not ids:
         raise UploadError(f"{name}: no customer ids below the header")
     reader = WarehouseReader(db_path)
@@ -156,16 +275,20 @@ def _lookup_customers(db_path: Path, content: bytes, work: Path, name: str) -> U
     return UploadResult("customers", frame.height, len(bad), out, notes)
 
 
-def _score_file(db_path: Path, source: Path, work: Path, name: str) -> UploadResult:
+def _score_file(
+    db_path: Path, source: Path, work: Path, name: str, deadline: _Deadline
+) -> UploadResult:
     from models.artifacts import default_dir
     from models.score import score_models
 
     artifacts = default_dir(db_path)
     scratch = work / "upload.duckdb"
     try:
-        result = build_warehouse(scratch, [str(source)], BuildOptions(memory_limit="1GB"))
-    except IngestError as exc:
-        raise UploadError(str(exc).replace(str(source), name)) from None
+        result = build_warehouse(
+            scratch, [str(source)], BuildOptions(memory_limit="1GB"), progress=deadline.check
+        )
+    except UploadError:
+        raise
     except ShopSightError as exc:
         raise UploadError(str(exc).replace(str(source), name)) from None
     rejected = sum(s.rows_rejected for s in result.sources)
@@ -178,7 +301,9 @@ def _score_file(db_path: Path, source: Path, work: Path, name: str) -> UploadRes
     notes = []
     if rejected:
         notes.append(f"{rejected:,} row(s) rejected; the first reasons are listed below")
+    deadline.check()
     score_models(scratch, artifacts)
+    deadline.check()
     con = duckdb.connect(str(scratch), read_only=True)
     try:
         customers = con.sql("SELECT count(*) FROM customer_scores").fetchall()[0][0]

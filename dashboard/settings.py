@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analytics.upload_scoring import UploadLimits
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -47,6 +49,20 @@ class Settings:
     login_limit: str = "10 per minute"
     proxy_hops: int = 0
     title: str = "ShopSight"
+
+    # ---- upload ceilings (besides upload_limit_bytes): issue 10, items 1 and 7 ----
+    upload_max_inflated_bytes: int = 100_000_000
+    upload_max_rows: int = 1_000_000
+    upload_max_seconds: float = 120.0
+
+    def upload_limits(self) -> UploadLimits:
+        """Every ceiling of an upload, as the Data page states and enforces them."""
+        return UploadLimits(
+            max_bytes=self.upload_limit_bytes,
+            max_inflated_bytes=self.upload_max_inflated_bytes,
+            max_rows=self.upload_max_rows,
+            max_seconds=self.upload_max_seconds,
+        )
 
     @property
     def resolved_state_path(self) -> Path:

@@ -16,6 +16,7 @@ import polars as pl
 
 from warehouse.engine import quote_ident, quote_literal, rows
 from warehouse.errors import EmptyInputError, IngestError
+from warehouse.inflation import check_inflation, needs_measuring
 from warehouse.sources import InputFile
 
 RAW = "raw_source"
@@ -56,17 +57,27 @@ def load_raw(
 
     ``mapping`` maps the file's own column names to internal names; columns not in it are
     not read.
+
+    Raises
+    ------
+    InflationError
+        A compressed or zip-based file inflates past :data:`warehouse.inflation.DEFAULT_LIMITS`;
+        measured before any parser sees it.
     """
     drop_raw(con)
+    if needs_measuring(source):
+        check_inflation(source)
     if source.container == "csv":
         if header is None:
             raise ValueError("CSV input needs its header")
-        return _load_csv(con, source, mapping, delimiter, header)
-    if source.container == "parquet":
-        return _load_parquet(con, source, mapping)
-    if source.container == "ndjson":
-        return _load_ndjson(con, source, mapping)
-    return _load_xlsx(con, source, mapping)
+        load = _load_csv(con, source, mapping, delimiter, header)
+    elif source.container == "parquet":
+        load = _load_parquet(con, source, mapping)
+    elif source.container == "ndjson":
+        load = _load_ndjson(con, source, mapping)
+    else:
+        load = _load_xlsx(con, source, mapping)
+    return _reject_control_characters(con, source, mapping, load)
 
 
 def drop_raw(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,17 +171,21 @@ def _field_count(csv_line: str | None, delimiter: str) -> int:
     return len(next(csv.reader([csv_line], delimiter=delimiter)))
 
 
+def _parquet_view(source: InputFile, mapping: dict[str, str], where: str = "true") -> str:
+    # A view, not a table: the adapter streams straight from the file, which is what keeps
+    # a 10M-event Parquet build close to the speed of a bare query.
+    return (
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT * FROM (SELECT {_select_renamed(mapping)}, "
+        "file_row_number + 1 AS line FROM read_parquet("
+        f"{quote_literal(str(source.path))}, file_row_number = true)) WHERE {where}"
+    )
+
+
 def _load_parquet(
     con: duckdb.DuckDBPyConnection, source: InputFile, mapping: dict[str, str]
 ) -> RawLoad:
-    # A view, not a table: the adapter streams straight from the file, which is what keeps
-    # a 10M-event Parquet build close to the speed of a bare query.
     try:
-        con.execute(
-            f"CREATE TEMP VIEW {RAW} AS SELECT {_select_renamed(mapping)}, "
-            "file_row_number + 1 AS line FROM read_parquet("
-            f"{quote_literal(str(source.path))}, file_row_number = true)"
-        )
+        con.execute(_parquet_view(source, mapping))
         count = rows(con, f"SELECT count(*) FROM {RAW}")[0][0]
     except duckdb.Error as exc:
         raise IngestError(source.path, f"could not be read as Parquet: {exc}") from None
@@ -206,7 +221,12 @@ def _load_ndjson(
 
 
 def read_xlsx_frame(source: InputFile) -> pl.DataFrame:
-    """The first sheet of a workbook, every cell as text (casting happens in the adapter)."""
+    """The first sheet of a workbook, every cell as text (casting happens in the adapter).
+
+    The workbook is measured first: calamine reads the whole sheet into memory, so a sheet
+    that inflates past the ceiling must never reach it.
+    """
+    check_inflation(source)
     try:
         return pl.read_excel(source.path, infer_schema_length=0)
     except Exception as exc:  # fastexcel raises its own types for corrupt workbooks
@@ -225,3 +245,68 @@ def _load_xlsx(
     con.execute(f"CREATE TEMP TABLE {RAW} AS SELECT * FROM xlsx_frame")
     con.unregister("xlsx_frame")
     return RawLoad(rows_read=sheet.height, rows_parsed=sheet.height, rejects=[])
+
+
+# ---- control characters in identifiers ---------------------------------------------------------
+IDENTIFIER_COLUMNS = frozenset(
+    {
+        "customer_id", "session_id", "product_id", "category_id", "user_id", "user_session",
+        "user_pseudo_id", "invoice", "stock_code",
+    }
+)  # fmt: skip
+"""Internal names (built-in formats) and canonical names (mappings) that hold identifiers."""
+
+CONTROL_CHARACTERS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
+"""C0 controls and DEL (RE2 syntax). Tab, LF and CR are whitespace a quoted field may hold,
+and stay; NUL and the rest would be stored invisibly, break joins that look equal on screen,
+and end C strings early in the tools an export goes to."""
+
+
+def _control_condition(column: str) -> str:
+    # The pattern is a constant of ours, inlined so the Parquet view (which cannot take
+    # parameters) uses the same condition as the queries.
+    pattern = quote_literal(CONTROL_CHARACTERS)
+    return f"regexp_matches(CAST({quote_ident(column)} AS VARCHAR), {pattern})"
+
+
+def _reject_control_characters(
+    con: duckdb.DuckDBPyConnection, source: InputFile, mapping: dict[str, str], load: RawLoad
+) -> RawLoad:
+    """Move rows whose identifiers hold control characters from ``raw_source`` to rejects.
+
+    Each becomes a reject with its line, the file's column name and the raw values (as JSON,
+    where a NUL is the six characters ``\\u0000``, never the byte itself); rows read stay
+    rows loaded + rows rejected because the row leaves ``raw_source`` as it joins the rejects.
+    """
+    file_names = {internal: name for name, internal in mapping.items()}
+    columns = [c for c in dict.fromkeys(mapping.values()) if c in IDENTIFIER_COLUMNS]
+    if not columns:
+        return load
+    bad = " OR ".join(_control_condition(c) for c in columns)
+    if not rows(con, f"SELECT count(*) FROM {RAW} WHERE {bad}")[0][0]:
+        return load
+    found: dict[int, StructuralReject] = {}
+    for column in columns:
+        hits = rows(
+            con,
+            f"SELECT line, CAST({quote_ident(column)} AS VARCHAR), to_json(r)::VARCHAR "
+            f"FROM {RAW} AS r WHERE {_control_condition(column)} ORDER BY line",
+        )
+        for line, value, raw in hits:
+            code = next(ord(ch) for ch in value if ord(ch) < 32 or ord(ch) == 127)
+            found.setdefault(
+                int(line),
+                StructuralReject(
+                    int(line),
+                    file_names[column],
+                    f"control character U+{code:04X} in identifier {file_names[column]!r}: "
+                    "identifiers must be printable text",
+                    raw,
+                ),
+            )
+    if source.container == "parquet":
+        con.execute(_parquet_view(source, mapping, f"NOT coalesce({bad}, false)"))
+    else:
+        con.execute(f"DELETE FROM {RAW} WHERE {bad}")
+    rejects = sorted([*load.rejects, *found.values()], key=lambda r: r.line)
+    return RawLoad(load.rows_read, load.rows_parsed, rejects)

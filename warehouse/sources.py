@@ -10,6 +10,7 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,10 @@ _SUFFIXES: dict[str, Container] = {
 }
 _COMPRESSIONS = (".gz", ".zst")
 DELIMITER_CANDIDATES = (",", ";", "\t", "|")
+MAX_RECORD_BYTES = 16 * 2**20
+"""Longest first JSON record read to learn a file's keys."""
+MAX_HEADER_LINES = 10_000
+"""Blank lines skipped, at most, before the first JSON record."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,9 @@ def open_text_bytes(source: InputFile) -> BinaryIO:
         return cast(BinaryIO, gzip.open(source.path, "rb"))
     raw = source.path.open("rb")
     if source.compression == "zst":
-        return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(raw))
+        # Buffered, so readline() works (the bare zstd reader does not implement it).
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        return cast(BinaryIO, io.BufferedReader(reader))
     return raw
 
 
@@ -174,7 +181,17 @@ def read_ndjson_keys(source: InputFile) -> list[str]:
     if source.size == 0:
         raise EmptyInputError(source.path, "the file is empty (0 bytes)")
     with open_text_bytes(source) as fh:
-        for number, raw_line in enumerate(fh, start=1):
+        for number in range(1, MAX_HEADER_LINES + 1):
+            # Bounded: a compressed file of one endless line must not be read whole here.
+            raw_line = fh.readline(MAX_RECORD_BYTES + 1)
+            if not raw_line:
+                break
+            if len(raw_line) > MAX_RECORD_BYTES:
+                raise IngestError(
+                    source.path,
+                    f"the first record is longer than {MAX_RECORD_BYTES // 2**20} MiB",
+                    line=number,
+                )
             if not raw_line.strip():
                 continue
             try:

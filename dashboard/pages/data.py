@@ -65,7 +65,7 @@ def _cell(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def _upload_card(allowed: bool, limit: int) -> dbc.Card:
+def _upload_card(allowed: bool, limit: int, limits: str = "") -> dbc.Card:
     if not allowed:
         body: Any = html.P("Only admins may upload files.", className="text-muted mb-0")
     else:
@@ -84,10 +84,11 @@ def _upload_card(allowed: bool, limit: int) -> dbc.Card:
                 multiple=False,
             ),
             dbc.FormText(
-                f"Events, orders or a session table (CSV, Parquet, XLSX, NDJSON; up to "
-                f"{limit / 1e6:g} MB), or a CSV with one customer_id column to "
-                "look up. The file is validated like `shopsight build`, then scored with the "
-                "current models."
+                "Events, orders or a session table (CSV, also .gz/.zst, Parquet, XLSX, NDJSON; "
+                f"{limits or f'up to {limit / 1e6:g} MB'}), or a CSV with one customer_id "
+                "column to look up. The file is validated like `shopsight build`, then scored "
+                "with the current models; larger files: `shopsight build`.",
+                id="upload-limits",
             ),
             dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="mt-2"), type="dot"),
         ]
@@ -182,7 +183,11 @@ def layout(**query: Any) -> html.Div:
             dbc.Row(
                 [
                     dbc.Col(
-                        _upload_card(may(user, "upload"), ctx.settings.upload_limit_bytes),
+                        _upload_card(
+                            may(user, "upload"),
+                            ctx.settings.upload_limit_bytes,
+                            ctx.settings.upload_limits().describe(),
+                        ),
                         lg=6,
                         className="mb-3",
                     ),
@@ -240,7 +245,7 @@ def upload(_user: User, contents: str | None, filename: str | None) -> Any:
     started = time.perf_counter()
     try:
         result = score_upload(
-            ctx.settings.db_path, filename, content, max_bytes=ctx.settings.upload_limit_bytes
+            ctx.settings.db_path, filename, content, limits=ctx.settings.upload_limits()
         )
     except ShopSightError as exc:
         return dbc.Alert(

@@ -171,3 +171,87 @@ def test_rebuild_and_retrain_from_the_page_swaps_in_a_new_build(tmp_path):
     tables = {r[0] for r in reader.rows("SELECT table_name FROM information_schema.tables")}
     assert {"model_runs", "customer_scores", "session_scores"} <= tables
     assert served > 0
+
+
+# ---- upload ceilings and clean-up (issue 10, items 1, 6, 7) ---------------------------------
+@pytest.fixture
+def upload_temp(tmp_path, monkeypatch):
+    """The temp folder uploads use, private to the test, so leftovers can be counted."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def limited_client(scored_db, tmp_path, **limits) -> DashClient:
+    settings = Settings(db_path=scored_db, state_path=tmp_path / "limits.sqlite3", **limits)
+    return DashClient(create_app(settings))
+
+
+def test_the_page_states_every_upload_ceiling(scored_db, tmp_path):
+    client = limited_client(
+        scored_db, tmp_path, upload_max_inflated_bytes=50_000_000, upload_max_rows=2_000
+    )
+    content = client.render("/data")
+    assert "up to 25 MB as sent, 50 MB uncompressed, 2,000 rows, 120 s of work" in content
+
+
+def test_formula_like_ids_are_scored_and_neutralised_in_the_download(client, upload_temp):
+    body = upload(client, "ids.csv", b'customer_id\n=1+2\n"=HYPERLINK(""x"")"\n512000001\n')
+    assert "Scored 3 rows (customers)" in body
+    link = re.search(r"/upload-result/([0-9a-f]+)", body).group(0)
+    response = client.http.get(link)
+    scored = pl.read_csv(io.BytesIO(response.data), infer_schema_length=0)
+    response.close()
+    assert sorted(scored["customer_id"].to_list()) == ["'=1+2", '\'=HYPERLINK("x")', "512000001"]
+    assert not list(upload_temp.glob("shopsight-upload-*"))
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("wrong.csv", b"foo,bar\n1,2\n"),
+        ("cut.csv", (EVENT_LOG_HEADER + "\n" + EVENTS[0] + "\n").encode()),
+        ("ids.csv", b"customer_id\n"),
+        ("broken.parquet", b"PAR1 not really"),
+    ],
+)
+def test_a_failed_upload_leaves_no_temp_folder(client, upload_temp, name, content):
+    body = upload(client, name, content)
+    assert "Not scored" in body
+    assert not list(upload_temp.glob("shopsight-upload-*"))
+
+
+def test_an_xlsx_bomb_upload_is_refused_and_the_server_stays_up(scored_db, tmp_path, upload_temp):
+    from tests.support.bombs import write_xlsx_bomb
+
+    client = limited_client(scored_db, tmp_path, upload_max_inflated_bytes=4_000_000)
+    bomb = write_xlsx_bomb(tmp_path / "bomb.xlsx", 32 * 2**20)
+    body = upload(client, "bomb.xlsx", bomb.read_bytes())
+    assert "bomb.xlsx: the workbook declares" in body
+    assert "over the limit of 3.8 MiB uncompressed" in body
+    assert client.http.get("/healthz").json["ok"]
+    assert not list(upload_temp.glob("shopsight-upload-*"))
+
+
+def test_a_compressed_upload_over_the_row_ceiling_is_refused_early(scored_db, tmp_path):
+    import gzip
+    import time
+
+    from tests.support.bombs import ROW
+
+    client = limited_client(scored_db, tmp_path, upload_max_rows=1_000)
+    content = gzip.compress((EVENT_LOG_HEADER + "\n" + ROW * 200_000).encode())
+    started = time.perf_counter()
+    body = upload(client, "rows.csv.gz", content)
+    assert "rows.csv.gz: holds more than 1,000 data rows, the limit here" in body
+    assert time.perf_counter() - started < 30  # counted and refused, not staged
+
+
+def test_an_upload_past_the_time_ceiling_is_stopped(scored_db, tmp_path, upload_temp):
+    client = limited_client(scored_db, tmp_path, upload_max_seconds=0)
+    body = upload(client, "events.csv", "\n".join([EVENT_LOG_HEADER, *EVENTS]).encode())
+    assert "events.csv: stopped after the 0 s upload time limit" in body
+    assert not list(upload_temp.glob("shopsight-upload-*"))

@@ -220,3 +220,45 @@ def test_nothing_loaded_leaves_the_previous_warehouse_in_place(write_file, build
     assert f"{broken}, line 2, column 'event_time'" in str(info.value)
     db = tmp_path / "w.duckdb"
     assert query(db, "SELECT build_id FROM build_info")[0][0] == first.build_id
+
+
+@pytest.mark.parametrize(("char", "code"), [("\x00", "U+0000"), ("\x1b", "U+001B")])
+def test_control_characters_in_identifiers_are_rejected_never_stored(
+    write_file, build, tmp_path, char, code
+):
+    bad = f"2024-03-01 10:03:00 UTC,view,p1,10,apparel.shoes,acme,19.99,u{char}1,s1"
+    path = write_file("ids.csv", event_log(GOOD[0], bad, GOOD[3]).encode())
+    build(path)
+    db = tmp_path / "w.duckdb"
+    rows = rejected(db)
+    assert [(r[0], r[1], r[2]) for r in rows] == [(str(path), 3, "user_id")]
+    assert rows[0][3] == f"control character {code} in identifier 'user_id': " + (
+        "identifiers must be printable text"
+    )
+    assert f'"user_id":"u\\u{code[2:]}1"'.lower() in rows[0][4].lower()  # raw, escaped
+    assert char not in rows[0][4]
+    stored = query(db, "SELECT count(*) FROM events WHERE customer_id LIKE 'u%1'")[0][0]
+    assert stored == 1  # only the good u1 rows; nothing holding the character
+    assert query(
+        db, "SELECT count(*) FROM events WHERE contains(customer_id, $c)", {"c": char}
+    ) == [(0,)]
+    assert_accounted(db)
+
+
+def test_control_characters_in_parquet_identifiers_are_rejected(tmp_path, build):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = EVENT_LOG_HEADER.split(",")
+    values = [line.split(",") for line in GOOD]
+    values[1][8] = "s\x001"  # user_session of the second row
+    table = pa.table({c: [row[i] for row in values] for i, c in enumerate(columns)})
+    path = tmp_path / "events.parquet"
+    pq.write_table(table, path)
+    build(path)
+    db = tmp_path / "w.duckdb"
+    rows = rejected(db)
+    assert [(r[1], r[2]) for r in rows] == [(2, "user_session")]
+    assert "control character U+0000" in rows[0][3]
+    assert query(db, "SELECT count(*) FROM events")[0][0] == len(GOOD) - 1
+    assert_accounted(db)

@@ -91,3 +91,51 @@ def test_reader_follows_the_swap_and_is_locked_down(log, build, tmp_path):
 def test_reader_without_a_warehouse_says_how_to_build_one(tmp_path):
     with pytest.raises(WarehouseNotFoundError, match="shopsight build"):
         WarehouseReader(tmp_path / "none.duckdb").build_id()
+
+
+CRASHING_BUILD = """
+import os, sys
+from warehouse.build import BuildOptions, build_warehouse
+
+def die(message):
+    # Killed mid-build, as the kernel's OOM killer or a native abort would: no clean-up runs.
+    if message.startswith("building marts"):
+        os._exit(134)
+
+build_warehouse(sys.argv[1], [sys.argv[2]], BuildOptions(force=True), progress=die)
+"""
+
+
+def test_a_crashed_build_is_never_the_rollback_target_and_is_removed_next_time(
+    log, build, tmp_path
+):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from warehouse.versions import previous_version
+
+    db = tmp_path / "w.duckdb"
+    first = build(log)
+    second = build(log, force=True)
+    before = set(tmp_path.glob("w.*.duckdb"))
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASHING_BUILD, str(db), str(log)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert crashed.returncode == 134
+    (partial,) = set(tmp_path.glob("w.*.duckdb")) - before
+    assert os.readlink(db) == second.version_path.name, "the crash left the link alone"
+    assert previous_version(db) == first.version_path, "a crashed file is no rollback target"
+    # The partial is newer than every real build: choosing by time would keep it.
+    assert partial.stat().st_mtime >= second.version_path.stat().st_mtime
+
+    third = build(log, force=True, keep_seconds=0)
+    assert not partial.exists(), "the crashed build's file is removed at the next start"
+    assert not list(tmp_path.glob(".w.*.tmp")) and not list(tmp_path.glob(".*.writing"))
+    assert second.version_path.exists(), "the real previous build is kept"
+    assert previous_version(db) == second.version_path
+    assert not first.version_path.exists(), "older versions go after the grace period"
+    assert os.readlink(db) == third.version_path.name

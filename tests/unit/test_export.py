@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import analytics.export as export_module
+import analytics.export.stream as export_module  # where the Excel limit is read
 from analytics.cohort import Cohort, CohortError
 from analytics.cohort_sql import warehouse_shape
 from analytics.export import (
@@ -188,8 +188,13 @@ def test_xlsx_cells_are_text_or_numbers_never_formulas(scored_db):
         for row in cells:
             assert all(c.data_type != "f" for c in row)
             assert isinstance(row[margin].value, float) and row[margin].value < 0
-            assert row[0].data_type == "s" and not str(row[0].value).startswith(RISKY)
-        assert "'" + EVIL_LINK in {row[0].value for row in cells}
+            # Issue 10 item 15: ids stay as typed (no visible apostrophe); a text cell can
+            # never be a formula, and quote-prefixed ones stay text when edited in Excel.
+            assert row[0].data_type == "s"
+            assert row[0].quotePrefix == str(row[0].value).startswith(RISKY)
+        ids = {row[0].value for row in cells}
+        assert {EVIL_LINK, "-7", "+44123", "@SUM(A1)", "\tx", "u1"} <= ids
+        assert not any(str(v).startswith("'") for v in ids)
         about = {r[0].value: r[1].value for r in workbook["about"].iter_rows()}
         assert about["build_id"] == provenance["build_id"]
     finally:
