@@ -56,6 +56,7 @@ class ResolvedAdapter:
     # Which rule produced revenue on purchase rows (recorded in the ledger).
     revenue_rule: str = ""
 
+
 # What produced revenue on purchase rows, per built-in format (as its adapter SQL does it).
 REVENUE_RULES: dict[str, str] = {
     "uci-clickstream": "none (browse-only: no purchases)",
