@@ -225,6 +225,7 @@ def _ingest_all(
             continue
         result.format = adapter.format_name
         result.variant = adapter.variant
+        result.line_unit = line_unit(source, adapter)
         result.has_clock_time = adapter.has_clock_time
         adapters[result.source_id] = adapter
     stored = stored_event_columns(a for a in adapters.values() if a.grain == "event")
@@ -264,6 +265,13 @@ def _ingest_all(
         _derive_sessions_and_dedupe(con, options, progress, stored, loaded)
     _account(con, results)
     return results, stored
+
+
+def line_unit(source: InputFile, adapter: ResolvedAdapter) -> str:
+    """What a rejected row's line number counts in ``source``, as messages say it."""
+    if adapter.explode is not None:
+        return "row"
+    return "record" if source.container in ("parquet", "ndjson") else "line"
 
 
 def stored_event_columns(adapters: Iterable[ResolvedAdapter]) -> tuple[str, ...]:
@@ -491,7 +499,7 @@ def _nothing_loaded_message(con: duckdb.DuckDBPyConnection, sources: list[Source
         )
         for line, column, reason in examples:
             col = f", column {column!r}" if column else ""
-            lines.append(f"    {s.path}, line {line}{col}: {reason}")
+            lines.append(f"    {s.path}, {s.line_unit} {line}{col}: {reason}")
     return "\n".join(lines)
 
 
