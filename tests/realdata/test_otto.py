@@ -64,7 +64,8 @@ def test_visits_by_a_30_minute_gap(otto) -> None:
     )
     assert visits == [(144, 5, 21, 17, 41)]
     buyers = query(
-        db, "SELECT count(*) FILTER (WHERE orders > 0), count(*) FILTER (WHERE orders >= 2) "
+        db,
+        "SELECT count(*) FILTER (WHERE orders > 0), count(*) FILTER (WHERE orders >= 2) "
         "FROM customers",
     )
     assert buyers == [(3, 2)]
