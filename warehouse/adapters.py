@@ -55,6 +55,9 @@ class ResolvedAdapter:
     duplicates: str = "identical-lines"
     # Which rule produced revenue on purchase rows (recorded in the ledger).
     revenue_rule: str = ""
+    # A day/month-ambiguous time format to check against the data: the reads of the event
+    # time and session id over the raw rows, the formats and their swap (mappings only).
+    date_order: dict[str, Any] | None = None
 
 
 # What produced revenue on purchase rows, per built-in format (as its adapter SQL does it).

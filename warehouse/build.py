@@ -30,7 +30,7 @@ from warehouse.engine import (
 )
 from warehouse.errors import IngestError, NothingLoadedError
 from warehouse.ledger import SourceResult, write_ledger
-from warehouse.mapping_nested import explode_sql
+from warehouse.mapping_nested import date_order_warning, explode_sql
 from warehouse.raw import RAW, RawLoad, load_raw
 from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY, EVENT_COLUMN_NAMES, EVENT_COLUMNS
 from warehouse.sources import InputFile, expand_inputs, sha256_of
@@ -140,19 +140,7 @@ def build_warehouse(
             raise NothingLoadedError(_nothing_loaded_message(con, sources))
         _say(progress, "building marts: events, sessions, customers, cohorts, daily roll-up")
         _build_marts(con, sources, stored, build_id, fingerprint, options)
-    warnings = [
-        f"{s.path}: {s.rows_rejected:,} of {s.rows_read:,} rows rejected"
-        + (f" ({s.note})" if s.note else "")
-        for s in sources
-        if s.rows_rejected and s.status == "loaded"
-    ] + [f"{s.path}: {s.note}" for s in sources if s.status != "loaded"]
-    warnings += [
-        f"{s.path}: {s.shared_sessions:,} session id(s) carry more than one customer id; "
-        "each customer keeps their own events, but the session id is not unique per visit: "
-        'compose it from several columns (session_id = ["visitor", "visit"]) in a mapping'
-        for s in sources
-        if s.shared_sessions
-    ]
+    warnings = _warnings(sources)
     return BuildResult(
         build_id=build_id,
         db_path=db_path,
@@ -161,6 +149,29 @@ def build_warehouse(
         seconds=time.perf_counter() - started,
         warnings=warnings,
     )
+
+
+def _warnings(sources: list[SourceResult]) -> list[str]:
+    """What the build tells the user: rejected rows, files that did not load, and session
+    ids that carry more than one customer id."""
+    warnings = [
+        f"{s.path}: {s.rows_rejected:,} of {s.rows_read:,} rows rejected"
+        + (f" ({s.note})" if s.note else "")
+        for s in sources
+        if s.rows_rejected and s.status == "loaded"
+    ] + [
+        f"{s.path}: {s.note}"
+        for s in sources
+        if s.status != "loaded" or (s.note and not s.rows_rejected)
+    ]
+    warnings += [
+        f"{s.path}: {s.shared_sessions:,} session id(s) carry more than one customer id; "
+        "each customer keeps their own events, but the session id is not unique per visit: "
+        'compose it from several columns (session_id = ["visitor", "visit"]) in a mapping'
+        for s in sources
+        if s.shared_sessions
+    ]
+    return warnings
 
 
 def _fingerprint(hashed: list[tuple[InputFile, str]], options: BuildOptions) -> str:
@@ -248,10 +259,7 @@ def _ingest_all(
             progress,
             f"  {adapter.format_name} ({adapter.variant}): {result.rows_read:,} rows read",
         )
-    for result in results:
-        adapter_or_none = adapters.get(result.source_id)
-        result.duplicates = adapter_or_none.duplicates if adapter_or_none else ""
-        result.revenue_rule = adapter_or_none.revenue_rule if adapter_or_none else ""
+    _record_rules(results, adapters)
     con.executemany(
         "INSERT INTO source_order VALUES (?, ?, ?, ?)",
         [[r.source_id, r.file_order, r.path, r.duplicates or "keep"] for r in results],
@@ -265,6 +273,14 @@ def _ingest_all(
         _derive_sessions_and_dedupe(con, options, progress, stored, loaded)
     _account(con, results)
     return results, stored
+
+
+def _record_rules(results: list[SourceResult], adapters: dict[str, ResolvedAdapter]) -> None:
+    """Each file's duplicate rule and revenue rule, for source_order and the ledger."""
+    for result in results:
+        adapter = adapters.get(result.source_id)
+        result.duplicates = adapter.duplicates if adapter else ""
+        result.revenue_rule = adapter.revenue_rule if adapter else ""
 
 
 def line_unit(source: InputFile, adapter: ResolvedAdapter) -> str:
@@ -346,6 +362,8 @@ def _ingest_one(
         raise IngestError(
             source.path, f"could not be mapped as {adapter.format_name}: {exc}"
         ) from None
+    if adapter.date_order is not None:
+        _check_date_order(con, adapter.date_order, relation, result)
     # Rejected rows keep their raw values, so nothing is lost and the reason can be checked.
     has_rejects = rows(
         con,
@@ -360,6 +378,23 @@ def _ingest_one(
     }
     rejected = with_relations(load_sql("rejected_source_rows"), relations)
     con.execute(f"INSERT INTO staged_rejects BY NAME {rejected}", {"source_id": result.source_id})
+
+
+def _check_date_order(
+    con: duckdb.DuckDBPyConnection, check: dict[str, Any], relation: str, result: SourceResult
+) -> None:
+    """Warn (in the ledger note and the build's warnings) when the file's data speaks
+    against the day/month order of its mapping's time format."""
+    sql = load_sql("date_order_evidence")
+    sql = sql.replace("{event_time}", check["event_time"]).replace(
+        "{session_id}", check["session_id"]
+    )
+    sql = with_relations(sql, {"raw_rows": f"SELECT * FROM {relation}"})
+    params = {"formats": list(check["formats"]), "swapped": list(check["swapped"])}
+    evidence = tuple(int(v) for v in rows(con, sql, params)[0])
+    warning = date_order_warning(check["formats"], check["swapped"], evidence)
+    if warning is not None:
+        result.note = f"{result.note}; {warning}" if result.note else warning
 
 
 def _open_raw(

@@ -47,6 +47,7 @@ from warehouse.mapping_nested import (
     path_expression,
     probe_types,
     split_path,
+    swapped_formats,
 )
 from warehouse.schema import EVENT_TYPES
 from warehouse.sources import DELIMITER_CANDIDATES, InputFile
@@ -236,13 +237,7 @@ def _validate(path: Path, doc: dict[str, Any], problems: Problems) -> Mapping:
         )
     name, description = _name(path, doc, problems)
     delimiter = delimiter_key(doc.get("delimiter"), problems)
-    has_clock_time = doc.get("has_clock_time", True)
-    if not isinstance(has_clock_time, bool):
-        problems.fail(
-            f"has_clock_time must be true or false, not {has_clock_time!r}",
-            None,
-            "has_clock_time",
-        )
+    has_clock_time = _clock_time(doc, problems)
     unknown_policy = choice_key(
         doc, "unknown_event_types", UNKNOWN_EVENT_POLICIES, "reject", problems
     )
@@ -290,6 +285,17 @@ def _validate(path: Path, doc: dict[str, Any], problems: Problems) -> Mapping:
         empty_revenue=empty_revenue,
         money_divisor=divisor_key(doc, problems),
     )
+
+
+def _clock_time(doc: dict[str, Any], problems: Problems) -> bool:
+    has_clock_time = doc.get("has_clock_time", True)
+    if not isinstance(has_clock_time, bool):
+        problems.fail(
+            f"has_clock_time must be true or false, not {has_clock_time!r}",
+            None,
+            "has_clock_time",
+        )
+    return has_clock_time
 
 
 def _event_types(
@@ -438,7 +444,29 @@ def resolve_mapping(mapping_path: Path | str, source: InputFile) -> ResolvedAdap
         explode=explode,
         duplicates=mapping.duplicates,
         revenue_rule=mapping.revenue_rule,
+        date_order=_date_order(mapping, reads),
     )
+
+
+def _date_order(mapping: Mapping, reads: dict[str, Read | list[Read]]) -> dict[str, Any] | None:
+    """What the build needs to check a day/month-ambiguous format against the data."""
+    swapped = swapped_formats(mapping.time_formats)
+    event_time = reads.get("event_time")
+    if swapped is None or event_time is None or isinstance(event_time, list):
+        return None
+    session = reads.get("session_id")
+    if session is None:
+        session_sql = "NULL"
+    elif isinstance(session, list):
+        session_sql = " || '|' || ".join(f"({_read_expression(r)})::VARCHAR" for r in session)
+    else:
+        session_sql = _read_expression(session)
+    return {
+        "event_time": _read_expression(event_time),
+        "session_id": session_sql,
+        "formats": mapping.time_formats,
+        "swapped": swapped,
+    }
 
 
 def _check_nested(mapping: Mapping, source: InputFile, paths: dict[str, SourcePath]) -> None:

@@ -183,3 +183,51 @@ def explode_sql(column: str) -> str:
     if not _INTERNAL_NAME.fullmatch(column):
         raise ValueError(f"raw_source column {column!r} is not a canonical name")
     return load_sql("explode_rows").replace("{list_column}", quote_ident(column))
+
+
+# --------------------------------------------------------------------------- date order
+
+# More sessions than this spanning days, beyond what the swapped reading gives, is evidence.
+FEW_SESSIONS = 2
+
+
+def swapped_formats(formats: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The day/month swap of ``formats`` when they are ambiguous (%d and %m, not in the ISO
+    year-month-day order); ``None`` when the data cannot be read the other way."""
+    swapped = []
+    for fmt in formats:
+        if "%d" not in fmt or "%m" not in fmt or "%b" in fmt or "%B" in fmt:
+            return None
+        if "%Y" in fmt and fmt.index("%Y") < fmt.index("%m") < fmt.index("%d"):
+            return None  # ISO order is read one way by everyone
+        swapped.append(fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m"))
+    return tuple(swapped) if swapped else None
+
+
+def date_order_warning(
+    formats: tuple[str, ...], swapped: tuple[str, ...], evidence: tuple[int, ...]
+) -> str | None:
+    """A warning when the file's data speaks against the day/month order of ``formats``."""
+    parsed, only_chosen, only_swapped, future, chosen_multi, swapped_multi = evidence
+    chosen_text, swapped_text = " or ".join(formats), " or ".join(swapped)
+    against = []
+    if only_swapped:
+        against.append(f"{only_swapped:,} value(s) only parse as {swapped_text}")
+    if chosen_multi > swapped_multi + FEW_SESSIONS:
+        against.append(
+            f"{chosen_multi:,} session(s) span several days as {chosen_text} against "
+            f"{swapped_multi:,} as {swapped_text}"
+        )
+    if future:
+        against.append(f"{future:,} date(s) lie in the future")
+    if not parsed or not against:
+        return None
+    settled = (
+        f"{only_chosen:,} value(s) have a day above 12"
+        if only_chosen
+        else "no value has a day above 12, so the data cannot settle it"
+    )
+    return (
+        f"the time format {chosen_text} may have day and month swapped: "
+        f"{'; '.join(against)}; {settled}. Check [time] format"
+    )

@@ -258,6 +258,38 @@ def test_epoch_milliseconds_get_the_unit_hint(tmp_path: Path) -> None:
     assert reason.endswith('its 13 digits look like epoch milliseconds: set [time] unit = "ms"')
 
 
+def test_a_day_month_order_the_data_contradicts_is_warned_about(tmp_path: Path) -> None:
+    data = _write(
+        tmp_path,
+        "us.csv",
+        "ts,who,action\n02/03/2024 10:00,c1,view\n02/13/2024 10:00,c1,view\n",
+    )
+    toml = _write(
+        tmp_path,
+        "m.toml",
+        '[columns]\nevent_time = "ts"\nevent_type = "action"\ncustomer_id = "who"\n'
+        '[event_types]\nproduct_view = ["view"]\n[time]\nformat = "%d/%m/%Y %H:%M"\n',
+    )
+    result = _build(tmp_path, [data], toml)
+    expected = (
+        "the time format %d/%m/%Y %H:%M may have day and month swapped: 1 value(s) only "
+        "parse as %m/%d/%Y %H:%M; no value has a day above 12, so the data cannot settle it"
+    )
+    assert any(expected in w for w in result.warnings)
+    assert expected in _ledger(tmp_path, "note")[0][0]
+
+
+def test_a_day_month_order_the_data_confirms_is_not_warned_about(tmp_path: Path) -> None:
+    data = _write(tmp_path, "eu.csv", "ts,who,action\n13/02/2024 10:00,c1,view\n")
+    toml = _write(
+        tmp_path,
+        "m.toml",
+        '[columns]\nevent_time = "ts"\nevent_type = "action"\ncustomer_id = "who"\n'
+        '[event_types]\nproduct_view = ["view"]\n[time]\nformat = "%d/%m/%Y %H:%M"\n',
+    )
+    assert _build(tmp_path, [data], toml).warnings == []
+
+
 # --------------------------------------------------------------------------- 9 mapping gaps
 
 

@@ -81,6 +81,12 @@ CASES: dict[str, Case] = {
         ("record", "element", "line", "events"), slots={"list_column": '"events"'}
     ),
     "warehouse/shared_sessions": Case(("source_id", "shared_sessions")),
+    "warehouse/date_order_evidence": Case(
+        ("parsed", "only_chosen", "only_swapped", "future", "chosen_multi_day")
+        + ("swapped_multi_day",),
+        {"formats": ["%d/%m/%Y"], "swapped": ["%m/%d/%Y"]},
+        slots={"event_time": "'13/02/2024'", "session_id": "NULL"},
+    ),
     "warehouse/duplicate_rejects": Case(("source_id", "line", "column_name", "reason", "raw")),
     "warehouse/rejected_source_rows": Case(("source_id", "line", "column_name", "reason", "raw")),
     "warehouse/rejected_rows": Case(("file", "line", "column_name", "reason", "raw")),
@@ -304,7 +310,7 @@ def _run(con: duckdb.DuckDBPyConnection, key: str, tmp_path: Path) -> duckdb.Duc
     for slot, value in case.slots.items():
         assert "{" + slot + "}" in sql, f"{key}: no {{{slot}}} to fill"
         sql = sql.replace("{" + slot + "}", value)
-    if name == "candidate_lines":
+    if name in ("candidate_lines", "date_order_evidence"):
         sql = with_relations(sql, {"raw_rows": "SELECT * FROM raw_source"})
     if name == "rejected_source_rows":
         sql = with_relations(
