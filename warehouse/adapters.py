@@ -48,7 +48,26 @@ class ResolvedAdapter:
     # Canonical columns this adapter always leaves NULL; the build does not store a column
     # that every source leaves NULL. Empty means "may fill any column".
     null_outputs: frozenset[str] = frozenset()
+    # The internal name of a list column to explode into one row per element (mappings).
+    explode: str | None = None
+    # How duplicate rows are judged (recorded in the ledger): "identical-lines" (every
+    # source column), "mapped-columns" (the canonical columns only) or "keep".
+    duplicates: str = "identical-lines"
+    # Which rule produced revenue on purchase rows (recorded in the ledger).
+    revenue_rule: str = ""
+    # A day/month-ambiguous time format to check against the data: the reads of the event
+    # time and session id over the raw rows, the formats and their swap (mappings only).
+    date_order: dict[str, Any] | None = None
 
+
+# What produced revenue on purchase rows, per built-in format (as its adapter SQL does it).
+REVENUE_RULES: dict[str, str] = {
+    "uci-clickstream": "none (browse-only: no purchases)",
+    "event-log": "price of the purchase row (one unit per row)",
+    "ga4-export": "ecommerce.purchase_revenue_in_usd; empty stays empty",
+    "online-retail": "Quantity × UnitPrice of the invoice line",
+    "online-shoppers": "none (sessions carry a purchase flag, no amount)",
+}
 
 _CONSTANT_NULL = re.compile(r"^\s*NULL::\w+ AS (\w+),?\s*$", re.MULTILINE)
 
@@ -111,4 +130,7 @@ def adapter_for(
         delimiter=delimiter,
         header=header,
         null_outputs=constant_null_outputs(load_sql(spec.adapter_sql)),
+        # Session rows (Online Shoppers) are never compared: two visits may well look alike.
+        duplicates="keep" if spec.grain == "session" else "identical-lines",
+        revenue_rule=REVENUE_RULES.get(spec.name, ""),
     )

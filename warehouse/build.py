@@ -30,7 +30,8 @@ from warehouse.engine import (
 )
 from warehouse.errors import IngestError, NothingLoadedError
 from warehouse.ledger import SourceResult, write_ledger
-from warehouse.raw import RAW, load_raw
+from warehouse.mapping_nested import date_order_warning, explode_sql
+from warehouse.raw import RAW, RawLoad, load_raw
 from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY, EVENT_COLUMN_NAMES, EVENT_COLUMNS
 from warehouse.sources import InputFile, expand_inputs, sha256_of
 from warehouse.versions import writing_version
@@ -139,12 +140,7 @@ def build_warehouse(
             raise NothingLoadedError(_nothing_loaded_message(con, sources))
         _say(progress, "building marts: events, sessions, customers, cohorts, daily roll-up")
         _build_marts(con, sources, stored, build_id, fingerprint, options)
-    warnings = [
-        f"{s.path}: {s.rows_rejected:,} of {s.rows_read:,} rows rejected"
-        + (f" ({s.note})" if s.note else "")
-        for s in sources
-        if s.rows_rejected and s.status == "loaded"
-    ] + [f"{s.path}: {s.note}" for s in sources if s.status != "loaded"]
+    warnings = _warnings(sources)
     return BuildResult(
         build_id=build_id,
         db_path=db_path,
@@ -153,6 +149,29 @@ def build_warehouse(
         seconds=time.perf_counter() - started,
         warnings=warnings,
     )
+
+
+def _warnings(sources: list[SourceResult]) -> list[str]:
+    """What the build tells the user: rejected rows, files that did not load, and session
+    ids that carry more than one customer id."""
+    warnings = [
+        f"{s.path}: {s.rows_rejected:,} of {s.rows_read:,} rows rejected"
+        + (f" ({s.note})" if s.note else "")
+        for s in sources
+        if s.rows_rejected and s.status == "loaded"
+    ] + [
+        f"{s.path}: {s.note}"
+        for s in sources
+        if s.status != "loaded" or (s.note and not s.rows_rejected)
+    ]
+    warnings += [
+        f"{s.path}: {s.shared_sessions:,} session id(s) carry more than one customer id; "
+        "each customer keeps their own events, but the session id is not unique per visit: "
+        'compose it from several columns (session_id = ["visitor", "visit"]) in a mapping'
+        for s in sources
+        if s.shared_sessions
+    ]
+    return warnings
 
 
 def _fingerprint(hashed: list[tuple[InputFile, str]], options: BuildOptions) -> str:
@@ -217,6 +236,7 @@ def _ingest_all(
             continue
         result.format = adapter.format_name
         result.variant = adapter.variant
+        result.line_unit = line_unit(source, adapter)
         result.has_clock_time = adapter.has_clock_time
         adapters[result.source_id] = adapter
     stored = stored_event_columns(a for a in adapters.values() if a.grain == "event")
@@ -239,14 +259,35 @@ def _ingest_all(
             progress,
             f"  {adapter.format_name} ({adapter.variant}): {result.rows_read:,} rows read",
         )
+    _record_rules(results, adapters)
     con.executemany(
-        "INSERT INTO source_order VALUES (?, ?, ?)",
-        [[r.source_id, r.file_order, r.path] for r in results],
+        "INSERT INTO source_order VALUES (?, ?, ?, ?)",
+        [[r.source_id, r.file_order, r.path, r.duplicates or "keep"] for r in results],
     )
-    if any(r.status == "loaded" for r in results):
-        _derive_sessions_and_dedupe(con, options, progress, stored)
+    loaded = [
+        (source, adapters[r.source_id], r.source_id)
+        for (source, _), r in zip(hashed, results, strict=True)
+        if r.status == "loaded" and r.source_id in adapters
+    ]
+    if loaded:
+        _derive_sessions_and_dedupe(con, options, progress, stored, loaded)
     _account(con, results)
     return results, stored
+
+
+def _record_rules(results: list[SourceResult], adapters: dict[str, ResolvedAdapter]) -> None:
+    """Each file's duplicate rule and revenue rule, for source_order and the ledger."""
+    for result in results:
+        adapter = adapters.get(result.source_id)
+        result.duplicates = adapter.duplicates if adapter else ""
+        result.revenue_rule = adapter.revenue_rule if adapter else ""
+
+
+def line_unit(source: InputFile, adapter: ResolvedAdapter) -> str:
+    """What a rejected row's line number counts in ``source``, as messages say it."""
+    if adapter.explode is not None:
+        return "row"
+    return "record" if source.container in ("parquet", "ndjson") else "line"
 
 
 def stored_event_columns(adapters: Iterable[ResolvedAdapter]) -> tuple[str, ...]:
@@ -291,17 +332,14 @@ def _ingest_one(
     result: SourceResult,
     stored: tuple[str, ...],
 ) -> None:
-    raw = load_raw(
-        con, source, adapter.column_map, delimiter=adapter.delimiter, header=adapter.header
-    )
-    result.rows_read = raw.rows_read
+    relation, raw, rows_read = _open_raw(con, source, adapter)
+    result.rows_read = rows_read
     if adapter.null_columns:
         # Optional columns the file lacks become typed NULLs so one adapter fits every variant.
         extra = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in adapter.null_columns)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW raw_padded AS SELECT *, {extra} FROM {RAW}")
-        sql = adapter.sql.replace("FROM raw_source", "FROM raw_padded")
-    else:
-        sql = adapter.sql
+        con.execute(f"CREATE OR REPLACE TEMP VIEW raw_padded AS SELECT *, {extra} FROM {relation}")
+        relation = "raw_padded"
+    sql = adapter.sql.replace("FROM raw_source", f"FROM {relation}")
     if raw.rejects:
         con.executemany(
             "INSERT INTO staged_rejects VALUES (?, ?, ?, ?, ?)",
@@ -324,6 +362,8 @@ def _ingest_one(
         raise IngestError(
             source.path, f"could not be mapped as {adapter.format_name}: {exc}"
         ) from None
+    if adapter.date_order is not None:
+        _check_date_order(con, adapter.date_order, relation, result)
     # Rejected rows keep their raw values, so nothing is lost and the reason can be checked.
     has_rejects = rows(
         con,
@@ -332,9 +372,66 @@ def _ingest_one(
     )[0][0]
     if not has_rejects:
         return
-    relations = {"adapted_rows": f"SELECT * FROM {target}", "raw_rows": f"SELECT * FROM {RAW}"}
+    relations = {
+        "adapted_rows": f"SELECT * FROM {target}",
+        "raw_rows": f"SELECT * FROM {relation}",
+    }
     rejected = with_relations(load_sql("rejected_source_rows"), relations)
     con.execute(f"INSERT INTO staged_rejects BY NAME {rejected}", {"source_id": result.source_id})
+
+
+def _check_date_order(
+    con: duckdb.DuckDBPyConnection, check: dict[str, Any], relation: str, result: SourceResult
+) -> None:
+    """Warn (in the ledger note and the build's warnings) when the file's data speaks
+    against the day/month order of its mapping's time format."""
+    sql = load_sql("date_order_evidence")
+    sql = sql.replace("{event_time}", check["event_time"]).replace(
+        "{session_id}", check["session_id"]
+    )
+    sql = with_relations(sql, {"raw_rows": f"SELECT * FROM {relation}"})
+    params = {"formats": list(check["formats"]), "swapped": list(check["swapped"])}
+    evidence = tuple(int(v) for v in rows(con, sql, params)[0])
+    warning = date_order_warning(check["formats"], check["swapped"], evidence)
+    if warning is not None:
+        result.note = f"{result.note}; {warning}" if result.note else warning
+
+
+def _open_raw(
+    con: duckdb.DuckDBPyConnection,
+    source: InputFile,
+    adapter: ResolvedAdapter,
+    *,
+    every_column: bool = False,
+) -> tuple[str, RawLoad, int]:
+    """Read ``source`` as the adapter needs it: the relation its SQL reads, the raw load
+    and the rows read (after exploding a list column, one row per element).
+
+    ``every_column`` also reads the columns the adapter does not use, under names that
+    cannot collide with its own (for judging duplicates and keeping their raw values)."""
+    column_map = dict(adapter.column_map)
+    if every_column:
+        column_map.update(_unused_columns(adapter))
+    raw = load_raw(con, source, column_map, delimiter=adapter.delimiter, header=adapter.header)
+    if adapter.explode is None:
+        return RAW, raw, raw.rows_read
+    create_table(con, "raw_exploded", sql=explode_sql(adapter.explode), temp=True)
+    exploded = int(rows(con, "SELECT count(*) FROM raw_exploded")[0][0])
+    return "raw_exploded", raw, exploded
+
+
+def _unused_columns(adapter: ResolvedAdapter) -> dict[str, str]:
+    """The file's columns the adapter does not read → a raw name for each: its own name,
+    or ``source:<name>`` where that would clash (DuckDB names ignore case)."""
+    taken = {n.lower() for n in adapter.column_map.values()} | {"line", "record", "element"}
+    unused: dict[str, str] = {}
+    for column in adapter.header:
+        if column in adapter.column_map or column in unused:
+            continue
+        name = column if column.lower() not in taken else f"source:{column}"
+        taken.add(name.lower())
+        unused[column] = name
+    return unused
 
 
 def _derive_sessions_and_dedupe(
@@ -342,6 +439,7 @@ def _derive_sessions_and_dedupe(
     options: BuildOptions,
     progress: Progress | None,
     stored: tuple[str, ...],
+    inputs: list[tuple[InputFile, ResolvedAdapter, str]],
 ) -> None:
     unsessioned = rows(
         con,
@@ -361,10 +459,51 @@ def _derive_sessions_and_dedupe(
     create_table(con, "repeated_hashes", sql=repeated, temp=True)
     if not rows(con, "SELECT count(*) FROM repeated_hashes")[0][0]:
         return  # duplicate_rows stays the empty table the staging step created
-    duplicates = load_sql("duplicate_rows")
-    duplicates = duplicates.replace("{dedup_key}", key).replace("{hash_key}", hash_key)
-    create_table(con, "duplicate_rows", sql=duplicates, temp=True)
+    candidates = load_sql("duplicate_candidates")
+    candidates = candidates.replace("{dedup_key}", key).replace("{hash_key}", hash_key)
+    create_table(con, "duplicate_candidates", sql=candidates, temp=True)
+    if not rows(con, "SELECT count(*) FROM duplicate_candidates")[0][0]:
+        return
+    for source, adapter, source_id in inputs:
+        _stage_candidate_lines(con, source, adapter, source_id)
+    create_table(con, "duplicate_rows", temp=True)
     insert_into(con, "staged_rejects", "duplicate_rejects")
+
+
+def _stage_candidate_lines(
+    con: duckdb.DuckDBPyConnection, source: InputFile, adapter: ResolvedAdapter, source_id: str
+) -> None:
+    """Re-read one file that holds duplicate candidates (rare: most builds have none) with
+    every column, and keep the candidates' raw values and the hash of the columns their
+    canonical values do not capture."""
+    if not rows(
+        con,
+        "SELECT count(*) FROM duplicate_candidates WHERE source_id = $sid",
+        {"sid": source_id},
+    )[0][0]:
+        return
+    relation, _, _ = _open_raw(con, source, adapter, every_column=True)
+    line_hash = "0"
+    if adapter.duplicates == "identical-lines":
+        described = rows(con, f"DESCRIBE SELECT * FROM {relation}")
+        # Columns read as plain values are already compared as canonical values (so the same
+        # line in a CSV and a Parquet file is still one line); the rest are compared raw.
+        scalar = {n for n, t, *_ in described if not _is_nested(str(t))}
+        mapped = set(adapter.column_map.values())
+        compared = sorted(
+            n
+            for n, *_ in described
+            if n not in ("line", "record", "element") and not (n in mapped and n in scalar)
+        )
+        if compared:
+            line_hash = f"hash({', '.join(quote_ident(n) for n in compared)})"
+    sql = load_sql("candidate_lines").replace("{line_hash}", line_hash)
+    sql = with_relations(sql, {"raw_rows": f"SELECT * FROM {relation}"})
+    con.execute(f"INSERT INTO candidate_lines BY NAME {sql}", {"source_id": source_id})
+
+
+def _is_nested(duckdb_type: str) -> bool:
+    return duckdb_type.endswith("]") or duckdb_type.startswith(("STRUCT(", "MAP(", "UNION("))
 
 
 def _account(con: duckdb.DuckDBPyConnection, results: list[SourceResult]) -> None:
@@ -395,7 +534,7 @@ def _nothing_loaded_message(con: duckdb.DuckDBPyConnection, sources: list[Source
         )
         for line, column, reason in examples:
             col = f", column {column!r}" if column else ""
-            lines.append(f"    {s.path}, line {line}{col}: {reason}")
+            lines.append(f"    {s.path}, {s.line_unit} {line}{col}: {reason}")
     return "\n".join(lines)
 
 
@@ -407,10 +546,13 @@ def _build_marts(
     fingerprint: str,
     options: BuildOptions,
 ) -> None:
-    write_ledger(con, sources)
-    create_table(con, "rejected_rows")
     run(con, "events")
     create_events_view(con, stored)
+    shared = dict(rows(con, load_sql("shared_sessions")))
+    for source in sources:
+        source.shared_sessions = int(shared.get(source.source_id, 0))
+    write_ledger(con, sources)
+    create_table(con, "rejected_rows")
     for name in MART_TABLES:
         create_table(con, name)
     capabilities = write_capabilities(con, sources)
@@ -426,7 +568,13 @@ def _build_marts(
             "capabilities": json.dumps(capabilities),
         },
     )
-    for temp in ("staged_session_aggregates", "staged_rejects", "duplicate_rows"):
+    for temp in (
+        "staged_session_aggregates",
+        "staged_rejects",
+        "duplicate_rows",
+        "duplicate_candidates",
+        "candidate_lines",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 

@@ -56,6 +56,7 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
             load_sql("rejection_reasons"),
             params={"by_column": False, "limit": TOP_REJECTION_REASONS},
         ).pl()
+        units = dict(zip(ledger["path"], ledger["line_unit"], strict=True))
         cap_pairs = {n: (capabilities[n], reasons[n]) for n in capabilities}
         metrics: dict[str, Any] = {}
         for metric in METRICS.values():
@@ -84,6 +85,10 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
         "capability_reasons": reasons,
         "tables": tables,
         "sources": ledger.to_dicts(),
-        "top_rejection_reasons": rejects.drop("column_name").to_dicts(),
+        "top_rejection_reasons": [
+            # "line 7" in a CSV, "record 7" in Parquet or JSON, "row 7" after an explode.
+            {**r, "first_at": f"{units.get(r['file'], 'line')} {r['first_line']}"}
+            for r in rejects.drop("column_name").to_dicts()
+        ],
         "metrics": metrics,
     }

@@ -28,6 +28,15 @@ class SourceResult:
     status: str = "loaded"  # loaded | skipped | failed
     note: str = ""
     file_order: int = 0
+    # Which rule judged duplicate rows: identical-lines, mapped-columns or keep.
+    duplicates: str = ""
+    # Which rule produced revenue on purchase rows (a column, price × quantity, none).
+    revenue_rule: str = ""
+    # Sessions of this file that carry more than one non-null customer id.
+    shared_sessions: int = 0
+    # What rejected_rows.line counts in this file: "line" (CSV, XLSX), "record" (Parquet,
+    # JSON) or "row" (rows after exploding a list column).
+    line_unit: str = "line"
 
 
 LEDGER_COLUMNS = tuple(f.name for f in fields(SourceResult))
@@ -39,7 +48,8 @@ def write_ledger(con: duckdb.DuckDBPyConnection, sources: list[SourceResult]) ->
         "CREATE TABLE ingest_ledger (source_id VARCHAR, path VARCHAR, format VARCHAR, "
         "variant VARCHAR, sha256 VARCHAR, size_bytes BIGINT, rows_read BIGINT, "
         "rows_loaded BIGINT, rows_rejected BIGINT, has_clock_time BOOLEAN, status VARCHAR, "
-        "note VARCHAR, file_order INTEGER, ingested_at TIMESTAMP DEFAULT now()::TIMESTAMP)"
+        "note VARCHAR, file_order INTEGER, duplicates VARCHAR, revenue_rule VARCHAR, "
+        "shared_sessions BIGINT, line_unit VARCHAR, ingested_at TIMESTAMP DEFAULT now()::TIMESTAMP)"
     )
     con.executemany(
         f"INSERT INTO ingest_ledger ({', '.join(LEDGER_COLUMNS)}) "

@@ -6,59 +6,73 @@ feeds which canonical column, which of its event values mean which canonical eve
 and how its timestamps are written. The schema, with every key and default, is in
 ``docs/mapping.md``.
 
+The per-key checks live in :mod:`warehouse.mapping_keys`, nested sources (dotted paths,
+explode) in :mod:`warehouse.mapping_nested`.
+
 Security: column names from the mapping reach SQL only through :func:`quote_ident` (in
-``warehouse/raw.py``, which renames them to canonical names); every value of the mapping
-(event names, null markers, time formats, the time zone) is a bound parameter.
+``warehouse/raw.py``, which renames them to internal names; struct fields of a dotted path
+are quoted identifiers too); every value of the mapping (event names, null markers, time
+formats, the time zone, constants) is a bound parameter.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NoReturn
-
-import duckdb
+from typing import Any, Literal
 
 from warehouse.adapters import ResolvedAdapter, read_header
-from warehouse.engine import connect, load_sql, quote_ident, rows
+from warehouse.engine import load_sql, quote_ident
 from warehouse.errors import IngestError, MissingColumnError
+from warehouse.mapping_keys import (
+    IDENTITY_COLUMNS,
+    MAPPABLE_COLUMNS,
+    REQUIRED_COLUMNS,
+    TIME_UNITS,
+    Problems,
+    choice_key,
+    columns_key,
+    delimiter_key,
+    divisor_key,
+    event_types_key,
+    null_values_key,
+    time_key,
+)
+from warehouse.mapping_nested import (
+    SourcePath,
+    composed_expression,
+    nested_type_problem,
+    path_expression,
+    probe_types,
+    split_path,
+    swapped_formats,
+)
 from warehouse.schema import EVENT_TYPES
 from warehouse.sources import DELIMITER_CANDIDATES, InputFile
 
-# The canonical columns (schema.EVENT_COLUMNS) a mapping may feed: one {placeholder} each
-# in adapt_mapping.sql. The others are filled by the build.
-MAPPABLE_COLUMNS: tuple[str, ...] = tuple(
-    """event_time session_id customer_id event_type product_id product_name category brand
-    price quantity revenue country device traffic_source page page_depth sequence_number
-    colour photo_location model_photography price_above_category_avg""".split()
-)
-_BUILD_COLUMNS = {
-    "source_event": "it is the source's own event value, taken from the event_type column",
-    "source_id": "the build sets it to the ingested file's ledger key",
-    "source_line": "the build sets it to the file line the row came from",
-    "event_date": "the events mart derives it from event_time",
-}
-REQUIRED_COLUMNS: tuple[str, ...] = ("event_time", "event_type")
-# A row needs something to group it into sessions: the source's session id, or a customer id
-# from which sessions are derived by an inactivity gap (--session-gap).
-IDENTITY_COLUMNS: tuple[str, ...] = ("session_id", "customer_id")
+__all__ = [
+    "IDENTITY_COLUMNS",
+    "MAPPABLE_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "TIME_UNITS",
+    "Mapping",
+    "adapter_params",
+    "adapter_sql",
+    "load_mapping",
+    "resolve_mapping",
+]
 
-TIME_UNITS: dict[str, tuple[float, str]] = {
-    # unit → (microseconds per unit, name used in messages)
-    "s": (1_000_000.0, "seconds"),
-    "ms": (1_000.0, "milliseconds"),
-    "us": (1.0, "microseconds"),
-    "ns": (0.001, "nanoseconds"),
-}
 UNKNOWN_EVENT_POLICIES: tuple[str, ...] = ("reject", "other")
 DECIMAL_SEPARATORS: tuple[str, ...] = (".", ",")
+DUPLICATE_RULES: tuple[str, ...] = ("identical-lines", "mapped-columns", "keep")
+EMPTY_REVENUE_RULES: tuple[str, ...] = ("empty", "reject", "price-times-quantity")
 TOP_LEVEL_KEYS: tuple[str, ...] = tuple(
     """name description delimiter has_clock_time unknown_event_types decimal_separator
-    null_values columns event_types time""".split()
+    null_values duplicates empty_revenue money_divisor explode columns event_types
+    time""".split()
 )
-TIME_KEYS: tuple[str, ...] = ("format", "unit", "timezone")
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,59}")
 _TOML_POSITION_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -68,6 +82,12 @@ _ISO_EXPECTED = (
 )
 # try_strptime needs a valid format list even in modes that never reach it.
 _UNUSED_FORMATS = ["%Y-%m-%d %H:%M:%S"]
+# The internal raw_source names of the columns that are not a canonical column's own.
+OFFSET_COLUMN = "event_time_offset"
+EXPLODE_COLUMN = "exploded_list"
+
+# A read of one raw_source column: its internal name, or the name and a path below it.
+Read = str | tuple[str, tuple[str | int, ...]]
 
 
 @dataclass(frozen=True)
@@ -77,13 +97,23 @@ class Mapping:
     Attributes
     ----------
     columns
-        Canonical column → the source file's column name.
+        Canonical column → the source file's column name (or a dotted path into one).
+    composed
+        Canonical key → the several columns whose values are joined into it.
+    constants
+        Canonical column → the value every row gets (for a column the file lacks).
     event_types
         Lower-case source event value → canonical event type.
     time_formats
         strptime formats tried in order; empty when the file uses ISO times or epochs.
     time_unit
         Epoch unit (``s``, ``ms``, ``us``, ``ns``) when timestamps are numbers.
+    time_offset
+        A column added to the event time (GA360: ``hits.time``, milliseconds into the visit).
+    duplicates
+        How duplicate rows are judged: every source column, the mapped columns, or not at all.
+    empty_revenue
+        What an empty mapped revenue on a purchase row becomes.
     """
 
     path: Path
@@ -99,6 +129,14 @@ class Mapping:
     time_unit: str | None = None
     timezone: str = "UTC"
     description: str = ""
+    composed: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    explode: str | None = None
+    duplicates: str = "identical-lines"
+    empty_revenue: str = "empty"
+    money_divisor: float = 1.0
+    time_offset: str | None = None
+    time_offset_unit: str = "ms"
 
     @property
     def format_name(self) -> str:
@@ -120,37 +158,36 @@ class Mapping:
             return f"a number of {TIME_UNITS[self.time_unit][1]} since 1970-01-01 UTC"
         return _ISO_EXPECTED
 
+    @property
+    def revenue_rule(self) -> str:
+        """Which rule produced revenue on purchase rows, as the ingest ledger records it."""
+        scale = "" if self.money_divisor == 1 else f" ÷ {self.money_divisor:g}"
+        if "revenue" in self.constants:
+            return f"the constant {self.constants['revenue']!r}{scale}"
+        if "revenue" not in self.columns:
+            return f"price × quantity{scale} (no revenue column mapped)"
+        column = f"column {self.columns['revenue']!r}{scale}"
+        return {
+            "empty": f"{column}; empty stays empty",
+            "reject": f"{column}; a purchase without it is rejected",
+            "price-times-quantity": f"{column}, else price × quantity",
+        }[self.empty_revenue]
+
+    def sources(self) -> dict[str, str]:
+        """Every column the mapping reads, by what it feeds: canonical column (composed
+        parts as ``session_id (part 2)``), the time offset and the exploded list."""
+        out = dict(self.columns)
+        for canonical, parts in self.composed.items():
+            for number, part in enumerate(parts, start=1):
+                out[f"{canonical} (part {number})"] = part
+        if self.time_offset is not None:
+            out["time offset"] = self.time_offset
+        if self.explode is not None:
+            out["explode"] = self.explode
+        return out
+
 
 # --------------------------------------------------------------------------- loading
-
-
-class _Problems:
-    """Raises IngestError for the mapping file, pointing at the line of the offending key."""
-
-    def __init__(self, path: Path, text: str) -> None:
-        self.path = path
-        self.lines = text.splitlines()
-
-    def fail(self, message: str, table: str | None = None, key: str | None = None) -> NoReturn:
-        raise IngestError(self.path, message, line=self.line_of(table, key))
-
-    def line_of(self, table: str | None, key: str | None) -> int | None:
-        """Line of ``key`` inside ``[table]`` (``table`` None: top level), or of the table
-        header when ``key`` is None. A plain scan: enough for the shapes a person writes."""
-        current: str | None = None
-        for number, raw in enumerate(self.lines, start=1):
-            stripped = raw.strip()
-            header = re.fullmatch(r"\[\s*([^\]]+?)\s*\]\s*(#.*)?", stripped)
-            if header:
-                current = header.group(1).strip('"').strip("'")
-                if key is None and current == table:
-                    return number
-                continue
-            if key is not None and current == table:
-                match = re.match(r"""(["']?)(.+?)\1\s*=""", stripped)
-                if match and match.group(2) == key:
-                    return number
-        return None
 
 
 def load_mapping(path: Path | str) -> Mapping:
@@ -185,10 +222,10 @@ def load_mapping(path: Path | str) -> Mapping:
             f"not valid TOML: {detail} (column {position.group(2)})",
             line=int(position.group(1)),
         ) from None
-    return _validate(path, document, _Problems(path, text))
+    return _validate(path, document, Problems(path, text))
 
 
-def _validate(path: Path, doc: dict[str, Any], problems: _Problems) -> Mapping:
+def _validate(path: Path, doc: dict[str, Any], problems: Problems) -> Mapping:
     unknown = [k for k in doc if k not in TOP_LEVEL_KEYS]
     if unknown:
         first = unknown[0]
@@ -198,7 +235,93 @@ def _validate(path: Path, doc: dict[str, Any], problems: _Problems) -> Mapping:
             first if is_table else None,
             None if is_table else first,
         )
+    name, description = _name(path, doc, problems)
+    delimiter = delimiter_key(doc.get("delimiter"), problems)
+    has_clock_time = _clock_time(doc, problems)
+    unknown_policy = choice_key(
+        doc, "unknown_event_types", UNKNOWN_EVENT_POLICIES, "reject", problems
+    )
+    decimal = choice_key(doc, "decimal_separator", DECIMAL_SEPARATORS, ".", problems)
+    if decimal == "," and delimiter == ",":
+        problems.fail(
+            'decimal_separator "," needs another column delimiter than ","',
+            None,
+            "decimal_separator",
+        )
+    columns = columns_key(doc.get("columns"), problems)
+    empty_revenue = choice_key(doc, "empty_revenue", EMPTY_REVENUE_RULES, "empty", problems)
+    if "empty_revenue" in doc and "revenue" not in columns.single:
+        problems.fail(
+            "empty_revenue says what an empty revenue cell becomes, so it needs a revenue "
+            "column in [columns]; without one, revenue is price × quantity",
+            None,
+            "empty_revenue",
+        )
+    explode = doc.get("explode")
+    if explode is not None and (not isinstance(explode, str) or not explode.strip()):
+        problems.fail(f"explode must name one list column, not {explode!r}", None, "explode")
+    time = time_key(doc.get("time", {}), problems)
+    event_types = _event_types(doc, columns.constants, problems)
+    return Mapping(
+        path=path,
+        name=name,
+        description=description,
+        columns=columns.single,
+        composed=columns.composed,
+        constants=columns.constants,
+        event_types=event_types,
+        delimiter=delimiter,
+        has_clock_time=has_clock_time,
+        unknown_event_types="other" if unknown_policy == "other" else "reject",
+        decimal_separator="," if decimal == "," else ".",
+        null_values=null_values_key(doc.get("null_values", []), problems),
+        time_formats=time.formats,
+        time_unit=time.unit,
+        timezone=time.timezone,
+        time_offset=time.offset,
+        time_offset_unit=time.offset_unit,
+        explode=explode,
+        duplicates=choice_key(doc, "duplicates", DUPLICATE_RULES, "identical-lines", problems),
+        empty_revenue=empty_revenue,
+        money_divisor=divisor_key(doc, problems),
+    )
 
+
+def _clock_time(doc: dict[str, Any], problems: Problems) -> bool:
+    has_clock_time = doc.get("has_clock_time", True)
+    if not isinstance(has_clock_time, bool):
+        problems.fail(
+            f"has_clock_time must be true or false, not {has_clock_time!r}",
+            None,
+            "has_clock_time",
+        )
+    return has_clock_time
+
+
+def _event_types(
+    doc: dict[str, Any], constants: dict[str, str], problems: Problems
+) -> dict[str, str]:
+    """[event_types]; optional when event_type is a constant canonical type (a view-only log
+    says ``event_type = { constant = "product_view" }`` and needs no value list)."""
+    constant = constants.get("event_type")
+    if constant is not None and "event_types" not in doc and constant in EVENT_TYPES:
+        return {}
+    event_types = event_types_key(doc.get("event_types"), problems)
+    if (
+        constant is not None
+        and constant not in EVENT_TYPES
+        and constant.strip().lower() not in event_types
+    ):
+        problems.fail(
+            f"the constant event type {constant!r} is neither a canonical event type "
+            f"({', '.join(EVENT_TYPES)}) nor a value listed in [event_types]",
+            "columns",
+            "event_type",
+        )
+    return event_types
+
+
+def _name(path: Path, doc: dict[str, Any], problems: Problems) -> tuple[str, str]:
     # Without a name the file's stem serves, tidied so that any file name is accepted.
     default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-._")[:60] or "mapping"
     name = doc.get("name", default_name)
@@ -212,284 +335,34 @@ def _validate(path: Path, doc: dict[str, Any], problems: _Problems) -> Mapping:
     description = doc.get("description", "")
     if not isinstance(description, str):
         problems.fail("description must be a string", None, "description")
-
-    delimiter = _delimiter(doc.get("delimiter"), problems)
-    has_clock_time = doc.get("has_clock_time", True)
-    if not isinstance(has_clock_time, bool):
-        problems.fail(
-            f"has_clock_time must be true or false, not {has_clock_time!r}",
-            None,
-            "has_clock_time",
-        )
-    unknown_policy = doc.get("unknown_event_types", "reject")
-    if unknown_policy not in UNKNOWN_EVENT_POLICIES:
-        problems.fail(
-            f'unknown_event_types must be "reject" or "other", not {unknown_policy!r}',
-            None,
-            "unknown_event_types",
-        )
-    decimal = doc.get("decimal_separator", ".")
-    if decimal not in DECIMAL_SEPARATORS:
-        problems.fail(
-            f'decimal_separator must be "." or ",", not {decimal!r}',
-            None,
-            "decimal_separator",
-        )
-    if decimal == "," and delimiter == ",":
-        problems.fail(
-            'decimal_separator "," needs another column delimiter than ","',
-            None,
-            "decimal_separator",
-        )
-    null_values = _null_values(doc.get("null_values", []), problems)
-
-    columns = _columns(doc.get("columns"), problems)
-    event_types = _event_types(doc.get("event_types"), problems)
-    time_formats, time_unit, timezone = _time(doc.get("time", {}), problems)
-
-    return Mapping(
-        path=path,
-        name=name,
-        description=description,
-        columns=columns,
-        event_types=event_types,
-        delimiter=delimiter,
-        has_clock_time=has_clock_time,
-        unknown_event_types=unknown_policy,
-        decimal_separator=decimal,
-        null_values=null_values,
-        time_formats=time_formats,
-        time_unit=time_unit,
-        timezone=timezone,
-    )
-
-
-def _delimiter(value: Any, problems: _Problems) -> str | None:
-    if value is None:
-        return None
-    if value in ("tab", "\\t"):  # a TOML literal string '\t' is a backslash and a t
-        return "\t"
-    if not isinstance(value, str) or len(value) != 1 or value in ('"', "\n", "\r"):
-        problems.fail(
-            "delimiter must be one character other than a quote or a line break, such as "
-            f'",", ";", "|" or "\\t" (tab); got {value!r}',
-            None,
-            "delimiter",
-        )
-    return value
-
-
-def _null_values(value: Any, problems: _Problems) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.fail(
-            'null_values must be a list of strings, such as ["NA", "null"]', None, "null_values"
-        )
-    # Compared with the trimmed, lower-cased value; the empty string always means missing.
-    markers = {""} | {v.strip().lower() for v in value}
-    return tuple(sorted(markers))
-
-
-def _columns(value: Any, problems: _Problems) -> dict[str, str]:
-    if value is None:
-        problems.fail(
-            "the mapping has no [columns] table; it needs at least event_time, event_type and "
-            'session_id or customer_id, for example [columns] event_time = "ts"'
-        )
-    if not isinstance(value, dict):
-        problems.fail('columns must be a table: [columns] canonical = "source column"')
-    columns: dict[str, str] = {}
-    for canonical, source in value.items():
-        if canonical not in MAPPABLE_COLUMNS:
-            why = _BUILD_COLUMNS.get(canonical)
-            message = (
-                f"column {canonical!r} cannot be mapped: {why}"
-                if why
-                else f"unknown canonical column {canonical!r}"
-            )
-            problems.fail(
-                f"{message}; the canonical columns are {', '.join(MAPPABLE_COLUMNS)}",
-                "columns",
-                canonical,
-            )
-        if not isinstance(source, str) or not source.strip():
-            problems.fail(
-                f"columns.{canonical} must name a column of the source file, not {source!r}",
-                "columns",
-                canonical,
-            )
-        columns[canonical] = source
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        problems.fail(
-            f"[columns] lacks the required column(s) {', '.join(missing)}: every event needs "
-            "a time and a type",
-            "columns",
-        )
-    if not any(c in columns for c in IDENTITY_COLUMNS):
-        problems.fail(
-            "[columns] needs session_id or customer_id (or both): events are grouped into "
-            "sessions by the source's session id, or by customer with an inactivity gap",
-            "columns",
-        )
-    return columns
-
-
-def _event_types(value: Any, problems: _Problems) -> dict[str, str]:
-    if value is None:
-        problems.fail(
-            "the mapping has no [event_types] table; list which source values mean each "
-            'canonical type, for example [event_types] purchase = ["order", "buy"]'
-        )
-    if not isinstance(value, dict) or not value:
-        problems.fail(
-            'event_types must be a non-empty table: [event_types] purchase = ["order"]',
-            "event_types",
-        )
-    event_map: dict[str, str] = {}
-    for canonical, sources in value.items():
-        if canonical not in EVENT_TYPES:
-            problems.fail(
-                f"unknown canonical event type {canonical!r}; the event types are "
-                f"{', '.join(EVENT_TYPES)}",
-                "event_types",
-                canonical,
-            )
-        if isinstance(sources, str):
-            sources = [sources]
-        if (
-            not isinstance(sources, list)
-            or not sources
-            or not all(isinstance(s, str) and s.strip() for s in sources)
-        ):
-            problems.fail(
-                f"event_types.{canonical} must be a non-empty list of source values, "
-                f'such as ["order", "buy"]; got {sources!r}',
-                "event_types",
-                canonical,
-            )
-        for source in sources:
-            key = source.strip().lower()
-            if key in event_map and event_map[key] != canonical:
-                problems.fail(
-                    f"source event {source!r} is listed under both {event_map[key]} and "
-                    f"{canonical}; each source value maps to one type",
-                    "event_types",
-                    canonical,
-                )
-            event_map[key] = canonical
-    return event_map
-
-
-def _time(value: Any, problems: _Problems) -> tuple[tuple[str, ...], str | None, str]:
-    if not isinstance(value, dict):
-        problems.fail('time must be a table: [time] format = "%d/%m/%Y %H:%M"', None, "time")
-    unknown = [k for k in value if k not in TIME_KEYS]
-    if unknown:
-        problems.fail(
-            f"unknown key {unknown[0]!r} in [time]; it has the keys {', '.join(TIME_KEYS)}",
-            "time",
-            unknown[0],
-        )
-    formats = value.get("format", [])
-    if isinstance(formats, str):
-        formats = [formats]
-    if not isinstance(formats, list) or not all(isinstance(f, str) and "%" in f for f in formats):
-        problems.fail(
-            'time.format must be a strptime format such as "%d/%m/%Y %H:%M" (or a list of '
-            f"them, tried in order); got {value.get('format')!r}",
-            "time",
-            "format",
-        )
-    with_zone = [("%z" in f or "%Z" in f) for f in formats]
-    if any(with_zone) and not all(with_zone):
-        # DuckDB reads a zone-less format in such a list as UTC, which would ignore timezone.
-        problems.fail(
-            "time.format entries must all carry an offset (%z / %Z) or none of them",
-            "time",
-            "format",
-        )
-    unit = value.get("unit")
-    if unit is not None and unit not in TIME_UNITS:
-        problems.fail(
-            f"time.unit must be one of {', '.join(TIME_UNITS)} (epoch seconds, milliseconds, "
-            f"microseconds, nanoseconds); got {unit!r}",
-            "time",
-            "unit",
-        )
-    if unit is not None and formats:
-        problems.fail(
-            "set time.format (text timestamps) or time.unit (epoch numbers), not both",
-            "time",
-            "unit",
-        )
-    timezone = value.get("timezone", "UTC")
-    if not isinstance(timezone, str):
-        problems.fail(f"time.timezone must be a string, not {timezone!r}", "time", "timezone")
-    _check_with_duckdb(formats, timezone, problems)
-    return tuple(formats), unit, timezone
-
-
-def _check_with_duckdb(formats: list[str], timezone: str, problems: _Problems) -> None:
-    """Let DuckDB itself judge the formats and the zone, so a bad one fails here, with its
-    key's line, rather than as a query error in the middle of a build."""
-    con = connect()
-    try:
-        if formats:
-            try:
-                rows(con, "SELECT try_strptime('', $formats) IS NULL", {"formats": formats})
-            except duckdb.Error as exc:
-                problems.fail(
-                    f"time.format is not a valid strptime format: {exc}", "time", "format"
-                )
-        known = rows(
-            con,
-            "SELECT count(*) FROM pg_timezone_names() WHERE name = $zone",
-            {"zone": timezone},
-        )[0][0]
-    finally:
-        con.close()
-    if timezone != "UTC" and not known:
-        problems.fail(
-            f"unknown time.timezone {timezone!r}; use an IANA zone name such as "
-            '"Europe/Warsaw", "America/New_York" or "UTC"',
-            "time",
-            "timezone",
-        )
+    return name, description
 
 
 # --------------------------------------------------------------------------- resolving
+
+
+def _match_columns(wanted: list[str], header: list[str]) -> tuple[dict[str, SourcePath], list[str]]:
+    """Each mapped path against the header, and the paths that match nothing."""
+    found: dict[str, SourcePath] = {}
+    missing: list[str] = []
+    for name in wanted:
+        resolved = split_path(name, header)
+        if resolved is None:
+            missing.append(name)
+        else:
+            found[name] = resolved
+    return found, missing
 
 
 def _delimiter_name(delimiter: str) -> str:
     return "tab" if delimiter == "\t" else repr(delimiter)
 
 
-def _match_columns(wanted: list[str], header: list[str]) -> tuple[dict[str, str], list[str]]:
-    """Source column name in the mapping → the header's own spelling, and what is missing.
-
-    An exact match wins; otherwise a unique match ignoring case and surrounding spaces."""
-    by_norm: dict[str, list[str]] = {}
-    for column in header:
-        by_norm.setdefault(column.strip().lower(), []).append(column)
-    found: dict[str, str] = {}
-    missing: list[str] = []
-    for name in wanted:
-        if name in header:
-            found[name] = name
-        elif len(by_norm.get(name.strip().lower(), [])) == 1:
-            found[name] = by_norm[name.strip().lower()][0]
-        else:
-            missing.append(name)
-    return found, missing
-
-
 def _check_delimiter(
     mapping: Mapping, source: InputFile, header: list[str], delimiter: str, missing: list[str]
 ) -> None:
     """Raise a "wrong delimiter" error when another delimiter would fit the mapping better."""
-    wanted = list(dict.fromkeys(mapping.columns.values()))
+    wanted = list(dict.fromkeys(mapping.sources().values()))
     alternatives: list[tuple[int, int, str]] = []
     for candidate in DELIMITER_CANDIDATES:
         if candidate == delimiter:
@@ -524,70 +397,178 @@ def resolve_mapping(mapping_path: Path | str, source: InputFile) -> ResolvedAdap
     Raises
     ------
     IngestError
-        When the mapping is invalid, or the file's header splits better with another
-        delimiter than the one the mapping names.
+        When the mapping is invalid, the file's header splits better with another
+        delimiter than the one the mapping names, a struct or list would feed a single
+        value, or ``explode`` does not name a list column.
     MissingColumnError
         When a column the mapping names is not in the file's header.
     """
     mapping = load_mapping(mapping_path)
     header, delimiter = read_header(source, mapping.delimiter)
-    wanted = list(dict.fromkeys(mapping.columns.values()))
+    sources = mapping.sources()
+    wanted = list(dict.fromkeys(sources.values()))
     found, missing = _match_columns(wanted, header)
     if source.container == "csv" and (missing or len(header) == 1):
         _check_delimiter(mapping, source, header, delimiter, missing)
     if missing:
-        feeds = {name: [c for c, s in mapping.columns.items() if s == name] for name in missing}
+        feeds = {name: [c for c, s in sources.items() if s == name] for name in missing}
         listed = ", ".join(f"{name!r} (for {', '.join(feeds[name])})" for name in missing)
         raise MissingColumnError(
             source.path,
             f"the mapping {mapping.path.name} names column(s) the file lacks: {listed}; "
             f"found: {', '.join(repr(h) for h in header)}",
-            line=1,
+            # The header is line 1 of a CSV or a sheet; Parquet and JSON have no header line.
+            line=1 if source.container in ("csv", "xlsx") else None,
         )
-
-    # raw.py renames each source column to the first canonical column it feeds; a column that
-    # feeds two canonical columns (sku as product_id and product_name) is read once.
-    column_map: dict[str, str] = {}
-    reads: dict[str, str] = {}
-    for canonical, name in mapping.columns.items():
-        actual = found[name]
-        column_map.setdefault(actual, canonical)
-        reads[canonical] = column_map[actual]
+    paths = {label: found[text] for label, text in sources.items()}
+    _check_nested(mapping, source, paths)
+    column_map, reads = _internal_names(mapping, paths)
+    explode = column_map[paths["explode"].column] if "explode" in paths else None
+    offset = reads.pop("time offset", None)
+    spelling = {text: path.text for text, path in found.items()}
     return ResolvedAdapter(
         format_name=mapping.format_name,
         variant=mapping.path.name,
         grain="event",
         has_clock_time=mapping.has_clock_time,
         column_map=column_map,
-        sql=adapter_sql(reads),
-        params=adapter_params(mapping, found),
+        sql=adapter_sql(
+            reads,
+            constants=tuple(mapping.constants),
+            explode=explode is not None,
+            offset=offset if isinstance(offset, str | tuple) else None,
+        ),
+        params=adapter_params(mapping, spelling),
         delimiter=delimiter,
         header=header,
+        explode=explode,
+        duplicates=mapping.duplicates,
+        revenue_rule=mapping.revenue_rule,
+        date_order=_date_order(mapping, reads),
     )
 
 
-def adapter_sql(reads: dict[str, str]) -> str:
+def _date_order(mapping: Mapping, reads: dict[str, Read | list[Read]]) -> dict[str, Any] | None:
+    """What the build needs to check a day/month-ambiguous format against the data."""
+    swapped = swapped_formats(mapping.time_formats)
+    event_time = reads.get("event_time")
+    if swapped is None or event_time is None or isinstance(event_time, list):
+        return None
+    session = reads.get("session_id")
+    if session is None:
+        session_sql = "NULL"
+    elif isinstance(session, list):
+        session_sql = " || '|' || ".join(f"({_read_expression(r)})::VARCHAR" for r in session)
+    else:
+        session_sql = _read_expression(session)
+    return {
+        "event_time": _read_expression(event_time),
+        "session_id": session_sql,
+        "formats": mapping.time_formats,
+        "swapped": swapped,
+    }
+
+
+def _check_nested(mapping: Mapping, source: InputFile, paths: dict[str, SourcePath]) -> None:
+    """Refuse an explode that is not a list, and a struct or list feeding a single value."""
+    explode = paths.get("explode")
+    if explode is not None and (explode.segments or source.container not in ("parquet", "ndjson")):
+        raise IngestError(
+            source.path,
+            f"explode = {mapping.explode!r} must name a top-level list column of a Parquet "
+            "or JSON file; CSV and XLSX columns hold single values",
+        )
+    if source.container not in ("parquet", "ndjson"):
+        return  # every CSV or XLSX cell is one value
+    scalar = {label: path for label, path in paths.items() if label != "explode"}
+    types = probe_types(source, scalar, explode.column if explode else None)
+    for label, path in scalar.items():
+        problem = nested_type_problem(label, path, types[label], mapping.explode)
+        if problem is not None:
+            raise IngestError(source.path, problem)
+
+
+def _internal_names(
+    mapping: Mapping, paths: dict[str, SourcePath]
+) -> tuple[dict[str, str], dict[str, Read | list[Read]]]:
+    """The file column → internal name map raw.py reads with, and each canonical column's
+    read. A column that feeds several canonical columns (sku as product_id and product_name,
+    or a struct several paths go into) is read once, under the first name it gets."""
+    column_map: dict[str, str] = {}
+    reads: dict[str, Read | list[Read]] = {}
+    for canonical in mapping.columns:
+        path = paths[canonical]
+        internal = column_map.setdefault(path.column, canonical)
+        reads[canonical] = (internal, path.segments) if path.segments else internal
+    for canonical, parts in mapping.composed.items():
+        composed: list[Read] = []
+        for number in range(1, len(parts) + 1):
+            path = paths[f"{canonical} (part {number})"]
+            internal = column_map.setdefault(path.column, f"{canonical}_part{number}")
+            composed.append((internal, path.segments))
+        reads[canonical] = composed
+    if "time offset" in paths:
+        path = paths["time offset"]
+        reads["time offset"] = (column_map.setdefault(path.column, OFFSET_COLUMN), path.segments)
+    if "explode" in paths:
+        column_map.setdefault(paths["explode"].column, EXPLODE_COLUMN)
+    return column_map, reads
+
+
+def _read_expression(read: Read) -> str:
+    if isinstance(read, str):
+        return path_expression(read, ())
+    return path_expression(read[0], read[1])
+
+
+def adapter_sql(
+    reads: dict[str, Read | list[Read]],
+    *,
+    constants: tuple[str, ...] = (),
+    explode: bool = False,
+    offset: Read | None = None,
+) -> str:
     """The adapter SELECT for one mapping, from ``warehouse/sql/adapt_mapping.sql``.
 
     Generated, not fixed, because which canonical columns a file has varies per mapping:
     each ``{canonical}`` placeholder of the template becomes the quoted ``raw_source`` column
-    that feeds it, or ``NULL`` when the mapping leaves it out. Only identifiers are
-    interpolated, and only after :func:`quote_ident`; they are canonical names (raw.py has
-    already renamed the file's own columns to them), so nothing a user wrote reaches the SQL
-    text. Every value of the mapping is a bound parameter (:func:`adapter_params`).
+    that feeds it (with the struct fields and list indexes of a dotted path, each a quoted
+    identifier or an integer), a composed key, a bound ``$constant_<column>`` parameter, or
+    ``NULL`` when the mapping leaves it out. ``raw_source`` columns carry internal names
+    (raw.py has already renamed the file's own columns), checked here; every value of the
+    mapping is a bound parameter (:func:`adapter_params`).
 
     Parameters
     ----------
     reads
-        Canonical column → the ``raw_source`` column it is read from.
+        Canonical column → the ``raw_source`` column it is read from (with a path below it),
+        or a list of them for a composed key.
+    constants
+        Canonical columns read from ``$constant_<column>``.
+    explode
+        The rows come from ``explode_rows.sql`` (they carry ``record`` and ``element``).
+    offset
+        The read added to the event time (``[time] offset``).
     """
     template = load_sql("adapt_mapping")
     for canonical in MAPPABLE_COLUMNS:
-        column = reads.get(canonical)
-        if column is not None and column not in MAPPABLE_COLUMNS:
-            raise ValueError(f"raw_source column {column!r} is not a canonical name")
-        replacement = "NULL" if column is None else quote_ident(column)
+        read = reads.get(canonical)
+        if canonical in constants:
+            replacement = f"$constant_{canonical}"
+        elif read is None:
+            replacement = "NULL"
+        elif isinstance(read, list):
+            replacement = composed_expression([_read_expression(r) for r in read])
+        else:
+            replacement = _read_expression(read)
         template = template.replace("{" + canonical + "}", replacement)
+    fills = {
+        "event_time_offset": "NULL" if offset is None else _read_expression(offset),
+        "explode_record": quote_ident("record") if explode else "NULL",
+        "explode_element": quote_ident("element") if explode else "NULL",
+    }
+    for slot, replacement in fills.items():
+        template = template.replace("{" + slot + "}", replacement)
     return template
 
 
@@ -597,16 +578,28 @@ def adapter_params(mapping: Mapping, spelling: dict[str, str] | None = None) -> 
     ``spelling`` maps a column name as the mapping writes it to the header's own spelling
     (they differ in case or spaces), so reject reasons name the column as the file has it.
     """
-    values = sorted(mapping.event_types)
+    event_types = dict(mapping.event_types)
+    constant_type = mapping.constants.get("event_type")
+    if constant_type is not None:
+        event_types.setdefault(constant_type.strip().lower(), constant_type.strip().lower())
+    values = sorted(event_types)
     spelling = spelling or {}
     # Reject reasons name the file's own column, where the person fixing it will look.
     checks = {canonical: spelling.get(name, name) for canonical, name in mapping.columns.items()}
+    for canonical, parts in mapping.composed.items():
+        checks[canonical] = " + ".join(spelling.get(p, p) for p in parts)
+    for canonical in mapping.constants:
+        checks[canonical] = f"{canonical} (constant)"
     checks["identity"] = checks.get("session_id") or checks["customer_id"]
+    if mapping.time_offset is not None:
+        checks["time_offset"] = spelling.get(mapping.time_offset, mapping.time_offset)
+    if mapping.explode is not None:
+        checks["explode"] = spelling.get(mapping.explode, mapping.explode)
     micros = TIME_UNITS[mapping.time_unit or "s"][0]
     return {
         "null_values": list(mapping.null_values),
         "decimal_comma": mapping.decimal_separator == ",",
-        "event_map": {"key": values, "value": [mapping.event_types[v] for v in values]},
+        "event_map": {"key": values, "value": [event_types[v] for v in values]},
         "mapped_events": ", ".join(repr(v) for v in values),
         "unknown_as_other": mapping.unknown_event_types == "other",
         "time_mode": mapping.time_mode,
@@ -616,4 +609,11 @@ def adapter_params(mapping: Mapping, spelling: dict[str, str] | None = None) -> 
         "time_expected": mapping.time_expected,
         "has_clock_time": mapping.has_clock_time,
         "source_columns": {"key": list(checks), "value": list(checks.values())},
+        "offset_micros": TIME_UNITS[mapping.time_offset_unit][0],
+        "money_divisor": mapping.money_divisor,
+        "revenue_mapped": "revenue" in mapping.columns or "revenue" in mapping.constants,
+        "revenue_fallback": mapping.empty_revenue == "price-times-quantity",
+        "revenue_required": mapping.empty_revenue == "reject",
+        "explode_column": mapping.explode or "",
+        **{f"constant_{c}": v for c, v in mapping.constants.items()},
     }

@@ -114,9 +114,19 @@ def _print_sources(info: dict[str, Any]) -> None:
             f"\n      read {s['rows_read']:,} = loaded {s['rows_loaded']:,}"
             f" + rejected {s['rows_rejected']:,}" + (f"  — {s['note']}" if s["note"] else "")
         )
+        if s.get("duplicates") or s.get("revenue_rule"):
+            print(
+                f"      duplicates: {s.get('duplicates') or '-'}; "
+                f"revenue: {s.get('revenue_rule') or '-'}"
+            )
+        if s.get("shared_sessions"):
+            print(f"      {s['shared_sessions']:,} session id(s) carry more than one customer id")
     if info["top_rejection_reasons"]:
         print("top rejection reasons:")
         for r in info["top_rejection_reasons"]:
             print(
-                f"  {r['rows']:>8,}  {r['file']} (first at line {r['first_line']}): {r['reason']}"
+                f"  {r['rows']:>8,}  {r['file']} (first at {r.get('first_at') or r['first_line']}):"
+                f" {r['reason']}"
             )
+            if r.get("top_values"):
+                print(f"            values: {r['top_values']}")

@@ -224,10 +224,13 @@ def test_mapped_revenue_wins_and_is_kept_on_purchases_only(tmp_path: Path) -> No
         "03/06/2024 09:02,buy,c1,v1,10,,\n",  # no amount, no quantity: one unit
         toml,
     )
+    # Issue 9, item 5: a mapped revenue column that is empty stays empty (it used to fall
+    # back to price × quantity silently); the fallback needs empty_revenue, see
+    # tests/unit/test_ingest_trust.py.
     assert _events(db, "event_type, quantity, revenue") == [
         ("add_to_cart", 3.0, None),
         ("purchase", 3.0, 27.5),
-        ("purchase", 1.0, 10.0),
+        ("purchase", 1.0, None),
     ]
 
 

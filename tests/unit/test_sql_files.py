@@ -69,8 +69,24 @@ CASES: dict[str, Case] = {
     "warehouse/cohort_retention": Case(("acquisition_month", "retention_rate")),
     "warehouse/daily_sessions": Case(("session_date", "sessions", "purchasing_sessions")),
     "warehouse/repeated_hashes": Case(("row_hash",), slots={"hash_key": _DEDUP["hash_key"]}),
+    "warehouse/duplicate_candidates": Case(
+        ("source_id", "source_line", "file_order", "group_source_id", "group_line"), slots=_DEDUP
+    ),
     "warehouse/duplicate_rows": Case(
-        ("source_id", "source_line", "first_source_id", "first_line"), slots=_DEDUP
+        ("source_id", "source_line", "first_source_id", "first_line", "raw")
+    ),
+    "warehouse/candidate_lines": Case(
+        ("source_id", "line", "line_hash", "raw"), {"source_id": "src"}, slots={"line_hash": "0"}
+    ),
+    "warehouse/explode_rows": Case(
+        ("record", "element", "line", "events"), slots={"list_column": '"events"'}
+    ),
+    "warehouse/shared_sessions": Case(("source_id", "shared_sessions")),
+    "warehouse/date_order_evidence": Case(
+        ("parsed", "only_chosen", "only_swapped", "future", "chosen_multi_day")
+        + ("swapped_multi_day",),
+        {"formats": ["%d/%m/%Y"], "swapped": ["%m/%d/%Y"]},
+        slots={"event_time": "'13/02/2024'", "session_id": "NULL"},
     ),
     "warehouse/duplicate_rejects": Case(("source_id", "line", "column_name", "reason", "raw")),
     "warehouse/rejected_source_rows": Case(("source_id", "line", "column_name", "reason", "raw")),
@@ -208,17 +224,30 @@ def con(warehouse: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection.execute("ALTER TABLE event_rows ADD COLUMN reject_column VARCHAR")
     connection.execute("ALTER TABLE event_rows ADD COLUMN reject_reason VARCHAR")
     connection.execute(
-        "INSERT INTO source_order SELECT source_id, file_order, path FROM ingest_ledger"
+        "INSERT INTO source_order (source_id, file_order, path) "
+        "SELECT source_id, file_order, path FROM ingest_ledger"
     )
     connection.execute(
         "CREATE TEMP TABLE repeated_hashes AS "
         + load_sql("repeated_hashes").replace("{hash_key}", _DEDUP["hash_key"])
+    )
+    connection.execute(
+        "CREATE TEMP TABLE duplicate_candidates AS "
+        + load_sql("duplicate_candidates")
+        .replace("{hash_key}", _DEDUP["hash_key"])
+        .replace("{dedup_key}", _dedup_key(connection))
     )
     connection.execute("CREATE TEMP TABLE raw_source (line BIGINT)")
     try:
         yield connection
     finally:
         connection.close()
+
+
+def _dedup_key(con: duckdb.DuckDBPyConnection) -> str:
+    """{dedup_key} as warehouse.build fills it: the key columns the build stores."""
+    stored = con.sql("SELECT * FROM event_rows").columns
+    return ", ".join(quote_ident(c) for c in DEDUP_KEY if c in stored)
 
 
 def _relations(case: Case) -> dict[str, str]:
@@ -269,15 +298,21 @@ def _run(con: duckdb.DuckDBPyConnection, key: str, tmp_path: Path) -> duckdb.Duc
         return relation
     case = CASES[key]
     sql = load_sql(name, package)
-    if name == "duplicate_rows":
-        stored = con.sql("SELECT * FROM event_rows").columns  # as warehouse.build fills it
-        dedup_key = ", ".join(quote_ident(c) for c in DEDUP_KEY if c in stored)
-        case = Case(case.columns, slots={**case.slots, "dedup_key": dedup_key})
+    if name == "duplicate_candidates":
+        case = Case(case.columns, slots={**case.slots, "dedup_key": _dedup_key(con)})
+    if name == "explode_rows":  # a nested file's raw_source: one list column per record
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_source AS SELECT * FROM (VALUES "
+            "(1::BIGINT, 7, [{'aid': 1, 'ts': 1000}, {'aid': 2, 'ts': 2000}]), "
+            "(2::BIGINT, 8, [])) AS t (line, session, events)"
+        )
     if name == "session_features":  # reads the temp table models.features stores
         prepare_session_prefixes(con)
     for slot, value in case.slots.items():
         assert "{" + slot + "}" in sql, f"{key}: no {{{slot}}} to fill"
         sql = sql.replace("{" + slot + "}", value)
+    if name in ("candidate_lines", "date_order_evidence"):
+        sql = with_relations(sql, {"raw_rows": "SELECT * FROM raw_source"})
     if name == "rejected_source_rows":
         sql = with_relations(
             sql,

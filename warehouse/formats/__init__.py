@@ -225,6 +225,10 @@ FORMATS: dict[str, FormatSpec] = {
 }
 
 
+# File suffixes whose header is not a line of text (see warehouse.sources).
+_NO_HEADER_LINE = frozenset({".parquet", ".pq", ".ndjson", ".jsonl", ".json"})
+
+
 @dataclass(frozen=True)
 class Detection:
     spec: FormatSpec
@@ -282,12 +286,23 @@ def detect(path: Path, header: list[str], explicit: str | None = None) -> Detect
         scored.append((len(missing) / max(len(variant.required), 1), spec, variant, missing))
     scored.sort(key=lambda item: item[0])
     share_missing, spec, variant, missing = scored[0]
-    if explicit is not None or share_missing <= 0.5:
+    # The header is line 1 of a CSV or a sheet; Parquet and JSON files have no header line.
+    suffix = Path(path.name.lower().removesuffix(".gz").removesuffix(".zst")).suffix
+    header_line = 1 if suffix not in _NO_HEADER_LINE else None
+    if explicit is not None:
+        # The user chose the format: it does not "look like" anything, it lacks columns.
+        raise MissingColumnError(
+            path,
+            f"--format {spec.name} ({variant.name}) needs column(s) "
+            f"{', '.join(sorted(missing))}, which the file lacks; found: {', '.join(header)}",
+            line=header_line,
+        )
+    if share_missing <= 0.5:
         raise MissingColumnError(
             path,
             f"looks like {spec.name} ({variant.name}) but lacks required column(s) "
             f"{', '.join(sorted(missing))}; found: {', '.join(header)}",
-            line=1,
+            line=header_line,
         )
     expected = "; ".join(
         f"{s.name}: {', '.join(sorted(s.variants[0].required))}" for s in FORMATS.values()
@@ -301,5 +316,5 @@ def detect(path: Path, header: list[str], explicit: str | None = None) -> Detect
         path,
         f"unknown header: found columns {', '.join(header) or '(none)'}; expected one of "
         f"the known formats ({expected}), or pass --mapping FILE.{hint}",
-        line=1,
+        line=header_line,
     )

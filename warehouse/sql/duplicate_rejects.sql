@@ -1,5 +1,5 @@
 -- duplicate_rejects: a staged reject for every row in duplicate_rows, saying which line (of
--- the same file, or of an earlier overlapping file) it repeats.
+-- the same file, or of an earlier overlapping file) it repeats, with its raw values.
 WITH duplicates AS (
     SELECT * FROM duplicate_rows
 ),
@@ -19,7 +19,7 @@ final AS (
             ELSE 'duplicate row: already loaded from ' || f.path || ' line '
                 || d.first_line::VARCHAR || ' (overlapping files)'
         END AS reason,
-        NULL AS raw
+        d.raw
     FROM duplicates AS d
     JOIN files AS f ON f.source_id = d.first_source_id
 )

@@ -1,34 +1,35 @@
--- duplicate_rows: rows that repeat an earlier row on every canonical column (within one file,
--- or across overlapping files such as Online Retail I and II). The first occurrence, in
--- input order, loads; the others are rejected and point at it.
--- Hashing every column of 10M rows costs three times hashing a few, so a short hash of the
--- columns that almost identify an event finds candidate groups (repeated_hashes, built by
--- the build before this query and usually empty), and the full key decides.
--- {dedup_key} and {hash_key} are filled from warehouse.schema (quoted identifiers only).
+-- duplicate_rows: the rows rejected as duplicates. Within a group of duplicate_candidates
+-- (same canonical values), rows are split again by candidate_lines.line_hash, the hash of
+-- the source columns the canonical values do not capture (0 under "mapped-columns"): so
+-- two lines that differ only in a column the mapping leaves out (a within-day sequence
+-- number, a hit number) both load. The first occurrence, in input order, loads; the others
+-- point at it and keep their raw values.
 WITH candidates AS (
-    SELECT event_rows.*
-    FROM event_rows
-    WHERE event_rows.reject_reason IS NULL
-        AND hash({hash_key}) IN (SELECT row_hash FROM repeated_hashes)
+    SELECT * FROM duplicate_candidates
+),
+
+lines AS (
+    SELECT * FROM candidate_lines
 ),
 
 ranked AS (
     SELECT
-        candidates.source_id,
-        candidates.source_line,
-        row_number() OVER same_row AS occurrence,
-        first_value(candidates.source_id) OVER same_row AS first_source_id,
-        first_value(candidates.source_line) OVER same_row AS first_line
-    FROM candidates
-    JOIN source_order USING (source_id)
-    WINDOW same_row AS (
-        PARTITION BY {dedup_key}
-        ORDER BY source_order.file_order, candidates.source_line
+        c.source_id,
+        c.source_line,
+        l.raw,
+        row_number() OVER same_line AS occurrence,
+        first_value(c.source_id) OVER same_line AS first_source_id,
+        first_value(c.source_line) OVER same_line AS first_line
+    FROM candidates AS c
+    LEFT JOIN lines AS l ON l.source_id = c.source_id AND l.line = c.source_line
+    WINDOW same_line AS (
+        PARTITION BY c.group_source_id, c.group_line, coalesce(l.line_hash, 0)
+        ORDER BY c.file_order, c.source_line
     )
 ),
 
 final AS (
-    SELECT source_id, source_line, first_source_id, first_line
+    SELECT source_id, source_line, first_source_id, first_line, raw
     FROM ranked
     WHERE occurrence > 1
 )

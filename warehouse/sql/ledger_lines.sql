@@ -1,5 +1,6 @@
 -- ledger_lines: the ingest ledger, one line per input file in input order, with its row
--- accounting (rows read = rows loaded + rows rejected).
+-- accounting (rows read = rows loaded + rows rejected), the rule that judged duplicates, the
+-- rule that produced revenue, and how many sessions carry more than one customer id.
 WITH ledger AS (
     SELECT * FROM ingest_ledger
 ),
@@ -17,6 +18,10 @@ final AS (
         has_clock_time,
         status,
         note,
+        duplicates,
+        revenue_rule,
+        shared_sessions,
+        line_unit,
         file_order
     FROM ledger
 )

@@ -44,11 +44,13 @@ CREATE OR REPLACE TEMP TABLE codebook (
 );
 
 -- The build's input files in order: duplicate_rows ranks repeats by it, and duplicate
--- rejects name the file a row was first loaded from.
+-- rejects name the file a row was first loaded from; `duplicates` is the file's rule
+-- (identical-lines, mapped-columns or keep).
 CREATE OR REPLACE TEMP TABLE source_order (
     source_id VARCHAR,
     file_order INTEGER,
-    path VARCHAR
+    path VARCHAR,
+    duplicates VARCHAR DEFAULT 'identical-lines'
 );
 
 -- Replaced by the duplicate_rows query when some rows hash alike; empty otherwise.
@@ -56,5 +58,14 @@ CREATE OR REPLACE TEMP TABLE duplicate_rows (
     source_id VARCHAR,
     source_line BIGINT,
     first_source_id VARCHAR,
-    first_line BIGINT
+    first_line BIGINT,
+    raw VARCHAR
+);
+
+-- Filled file by file, only for files that hold duplicate candidates.
+CREATE OR REPLACE TEMP TABLE candidate_lines (
+    source_id VARCHAR,
+    line BIGINT,
+    line_hash UBIGINT,
+    raw VARCHAR
 );
