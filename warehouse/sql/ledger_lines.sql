@@ -2,7 +2,16 @@
 -- accounting (rows read = rows loaded + rows rejected), the rule that judged duplicates, the
 -- rule that produced revenue, and how many sessions carry more than one customer id.
 WITH ledger AS (
+    -- builds made before these columns existed read as "not recorded", so `info` still
+    -- works on them: a union by name with no rows adds a missing column as NULL
     SELECT * FROM ingest_ledger
+    UNION ALL BY NAME
+    SELECT
+        NULL::VARCHAR AS duplicates,
+        NULL::VARCHAR AS revenue_rule,
+        NULL::BIGINT AS shared_sessions,
+        NULL::VARCHAR AS line_unit
+    WHERE false
 ),
 
 final AS (
@@ -21,7 +30,7 @@ final AS (
         duplicates,
         revenue_rule,
         shared_sessions,
-        line_unit,
+        coalesce(line_unit, 'line') AS line_unit,
         file_order
     FROM ledger
 )
