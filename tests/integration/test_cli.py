@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from dashboard.cli import main
-from tests.conftest import query
+from tests.support.warehouses import query
 
 ROOT = Path(__file__).resolve().parents[2]
 

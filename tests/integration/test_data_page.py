@@ -15,9 +15,8 @@ from appstate.store import AppState
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
-from tests.conftest import EVENT_LOG_HEADER
 from tests.support.dash_client import DashClient
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 
 
 @pytest.fixture

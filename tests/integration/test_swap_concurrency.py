@@ -8,8 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import EVENT_LOG_HEADER
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 
 READER_LOOP = r"""
 import json, sys, time

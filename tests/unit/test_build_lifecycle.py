@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import EVENT_LOG_HEADER, query
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
+from tests.support.warehouses import query
 from warehouse.build import MART_TABLES
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader

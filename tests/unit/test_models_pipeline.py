@@ -17,7 +17,7 @@ from dashboard.cli import main
 from models import features as feat
 from models.train import TrainOptions, train_models
 from synthetic.shop import generate_events
-from tests.conftest import query
+from tests.support.warehouses import query
 from warehouse.build import BuildOptions, build_warehouse
 
 
