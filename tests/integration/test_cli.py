@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from dashboard.cli import main
 from tests.support.warehouses import query
 
@@ -69,6 +71,8 @@ def test_info_on_a_missing_warehouse_is_a_clear_error(tmp_path, capsys):
     assert "no warehouse here" in capsys.readouterr().err
 
 
+# Slow: the whole demo (generate, build, train, score) in a subprocess.
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
     result = shopsight("demo", "--workdir", str(tmp_path / "demo"), "--customers", "300",
                        "--days", "60", "--no-serve")  # fmt: skip

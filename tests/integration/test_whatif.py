@@ -22,6 +22,9 @@ from tests.support.warehouses import HORIZON_DAYS, generated_warehouse
 from tests.support.whatif_requests import update_payload
 from warehouse.reader import WarehouseReader
 
+# Slow: almost every test reads the really trained warehouse (generate, build, train, score).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def reader(trained_db: Path) -> WarehouseReader:

@@ -20,6 +20,9 @@ from synthetic.shop import generate_events
 from tests.support.warehouses import query
 from warehouse.build import BuildOptions, build_warehouse
 
+# A pipeline test (generate, build, train, score): integration, and slow.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
