@@ -38,6 +38,8 @@ class Sample:
     bad: dict[str, Any]  # one row an adapter must refuse, written after the first good row
     bad_column: str  # the column the reject names; also the bad value's key in ``bad``
     reason: str  # a fragment of the reject reason
+    # What the sample's data supports: the most the format can (docs/adapters.md).
+    capabilities: frozenset[str]
     delimiter: str = ","
 
 
@@ -124,6 +126,9 @@ def _shopper(administrative: object, revenue: str) -> dict[str, Any]:
     )
 
 
+#: What an event source with customers, carts, purchases and clock times supports.
+EVENTS_WITH_EVERYTHING = frozenset(CAPABILITIES) - {"is_session_aggregate"}
+
 SAMPLES: dict[str, Sample] = {
     "uci-clickstream": Sample(
         ".csv",
@@ -131,6 +136,8 @@ SAMPLES: dict[str, Sample] = {
         bad=_uci(3, 1, "A2", price="abc"),
         bad_column="price",
         reason="non-numeric price 'abc'",
+        # Browse-only clicks with dates but no clock time.
+        capabilities=frozenset({"has_page_views", "has_complete_journeys"}),
         delimiter=";",
     ),
     "event-log": Sample(
@@ -143,6 +150,7 @@ SAMPLES: dict[str, Sample] = {
         bad=_event("2024-03-01 10:03:00 UTC", "wishlist", "p1", "20.00", "u1", "s1"),
         bad_column="event_type",
         reason="unknown event type 'wishlist'",
+        capabilities=EVENTS_WITH_EVERYTHING,
     ),
     "ga4-export": Sample(
         ".ndjson",
@@ -154,6 +162,7 @@ SAMPLES: dict[str, Sample] = {
         bad=_ga4(1_700_000_030_000_000, "view_item", None, 11, None),
         bad_column="user_pseudo_id",
         reason="missing user_pseudo_id",
+        capabilities=EVENTS_WITH_EVERYTHING,
     ),
     "online-retail": Sample(
         ".csv",
@@ -165,6 +174,8 @@ SAMPLES: dict[str, Sample] = {
         bad=_retail("536366", "22633", "two", "17851"),
         bad_column="quantity",
         reason="non-numeric quantity 'two'",
+        # Order lines: no page views, no carts.
+        capabilities=EVENTS_WITH_EVERYTHING - {"has_carts", "has_page_views"},
     ),
     "online-shoppers": Sample(
         ".csv",
@@ -172,6 +183,10 @@ SAMPLES: dict[str, Sample] = {
         bad=_shopper("x", "FALSE"),
         bad_column="Administrative",
         reason="not a number",
+        # Sessions labelled bought / not bought: no customers, carts, amounts or clock times.
+        capabilities=frozenset(
+            {"has_purchases", "has_page_views", "has_complete_journeys", "is_session_aggregate"}
+        ),
     ),
 }
 
@@ -313,3 +328,6 @@ def test_capabilities_follow_what_the_format_can_support(built):
     assert all(reason for _, reason in caps.values())
     assert caps["has_clock_time"][0] == built.spec.has_clock_time
     assert caps["is_session_aggregate"][0] == (built.spec.grain == "session")
+    assert {name for name, (available, _) in caps.items() if available} == (
+        built.sample.capabilities
+    )
