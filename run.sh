@@ -66,9 +66,10 @@ case "$cmd" in
         exec "$VENV/bin/pytest" "$@"
         ;;
     test-fast)
-        # The edit-test loop: unit tests and the fast integration tests. Left out: mypy
-        # (half a minute on two cores; `test` runs it), the browser tests, the real-data
-        # acceptance tests and every test marked slow (pipelines that train models).
+        # The edit-test loop: unit tests and the fast integration tests, on every core
+        # (pytest-xdist; add `-n 0` for one process). Left out: mypy (half a minute on two
+        # cores; `test` runs it), the browser and real-data tests and every test marked slow
+        # (pipelines that train models).
         setup_python "test,dev"
         say "ruff (lint and format)"
         "$VENV/bin/ruff" check .
@@ -76,7 +77,7 @@ case "$cmd" in
         say "import-linter (the layers of docs/architecture.md)"
         "$VENV/bin/lint-imports"
         say "pytest (not slow)"
-        exec "$VENV/bin/pytest" -m "not slow" "$@"
+        exec "$VENV/bin/pytest" -m "not slow" -n auto "$@"
         ;;
     *)
         echo "usage: bash run.sh demo|test|test-fast [args…]" >&2

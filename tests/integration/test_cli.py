@@ -26,6 +26,8 @@ def shopsight(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Slow: five `shopsight` processes (generate, build, info twice, build), each starting cold.
+@pytest.mark.slow
 def test_generate_build_info_json(tmp_path):
     data, db = tmp_path / "data", tmp_path / "w.duckdb"
     generated = shopsight("generate", "--out", str(data), "--customers", "300", "--days", "60")
