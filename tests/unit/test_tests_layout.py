@@ -55,3 +55,24 @@ def test_a_conftest_only_defines_fixtures(path):
     ]
     classes = [n.name for n in tree.body if isinstance(n, ast.ClassDef)]
     assert helpers + classes == [], f"move {helpers + classes} to tests/support"
+
+
+def _marks(path: Path) -> set[str]:
+    """Marker names in a module's ``pytestmark`` (``pytest.mark.x`` or a list of them)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "pytestmark" for t in node.targets
+        ):
+            return {n.attr for n in ast.walk(node.value) if isinstance(n, ast.Attribute)} - {"mark"}
+    return set()
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([*TESTS.glob("e2e/test_*.py"), *TESTS.glob("realdata/test_*.py")]),
+    ids=lambda p: str(p.relative_to(TESTS)),
+)
+def test_browser_and_real_data_modules_are_marked_slow(path):
+    # `run.sh test-fast` must never start a browser or read a whole dataset.
+    assert "slow" in _marks(path), f"{path.relative_to(TESTS)}: add pytestmark = pytest.mark.slow"
