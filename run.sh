@@ -2,6 +2,7 @@
 # One entry point for a fresh machine (Python 3.11+, root for the browser packages):
 #   bash run.sh demo   set everything up, generate demo data, build the warehouse, show it
 #   bash run.sh test   set everything up, then lint, type-check and run the whole test suite
+#   bash run.sh test-fast   lint, layer check and the tests not marked slow (under a minute)
 # Anything after the command is passed on (to `shopsight demo` or to pytest).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -64,8 +65,22 @@ case "$cmd" in
         say "pytest"
         exec "$VENV/bin/pytest" "$@"
         ;;
+    test-fast)
+        # The edit-test loop: unit tests and the fast integration tests, on every core
+        # (pytest-xdist; add `-n 0` for one process). Left out: mypy (half a minute on two
+        # cores; `test` runs it), the browser and real-data tests and every test marked slow
+        # (pipelines that train models).
+        setup_python "test,dev"
+        say "ruff (lint and format)"
+        "$VENV/bin/ruff" check .
+        "$VENV/bin/ruff" format --check .
+        say "import-linter (the layers of docs/architecture.md)"
+        "$VENV/bin/lint-imports"
+        say "pytest (not slow)"
+        exec "$VENV/bin/pytest" -m "not slow" -n auto "$@"
+        ;;
     *)
-        echo "usage: bash run.sh demo|test [args…]" >&2
+        echo "usage: bash run.sh demo|test|test-fast [args…]" >&2
         exit 2
         ;;
 esac

@@ -42,13 +42,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import EVENT_LOG_HEADER  # noqa: E402
 from tests.support.bombs import (  # noqa: E402
     ROW,
     lie_about_gzip_size,
     write_csv_gz_bomb,
     write_xlsx_bomb,
 )
+from tests.support.fixtures_data import EVENT_LOG_HEADER  # noqa: E402
 
 CLI = "import sys; from dashboard.cli import main; sys.exit(main(sys.argv[1:]))"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -142,7 +142,7 @@ def main() -> None:
             f"peak {csv_build['peak_rss_mib']:,.0f} MiB"
         )
 
-    from tests.conftest import shared_data_dir
+    from tests.support.fixtures_data import shared_data_dir
 
     shared = shared_data_dir()
     if shared is not None:

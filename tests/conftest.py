@@ -1,30 +1,21 @@
-"""Shared fixtures: tiny input files, a build helper and the real datasets' location."""
+"""Fixtures every tier may use: tiny input files, a build helper, the real datasets'
+location and the one really trained warehouse of the session.
+
+Shared helpers and data (``query``, ``EVENT_LOG_HEADER``, ``EVENTS``, sign-in, the browser
+server) live in tests/support/; a conftest only defines fixtures, and no test module imports
+from a conftest or from another test module.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from tests.support.fixtures_data import shared_data_dir
+from tests.support.warehouses import trained_warehouse
 from warehouse.build import BuildOptions, BuildResult, build_warehouse
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path | None:
-    """``../shared/data`` next to the checkout, or $SHOPSIGHT_SHARED_DATA."""
-    candidates = [
-        os.environ.get("SHOPSIGHT_SHARED_DATA"),
-        str(ROOT.parent / "shared" / "data"),
-        "/work/shared/data",
-    ]
-    for candidate in candidates:
-        if candidate and (Path(candidate) / "README.md").is_file():
-            return Path(candidate)
-    return None
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +27,6 @@ def shared_data() -> Path:
             "(set SHOPSIGHT_SHARED_DATA to run the acceptance tests)"
         )
     return found
-
-
-EVENT_LOG_HEADER = (
-    "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
-)
 
 
 @pytest.fixture
@@ -73,11 +59,9 @@ def build(tmp_path: Path) -> Callable[..., BuildResult]:
     return _build
 
 
-def query(db: Path, sql: str, params: dict[str, object] | None = None) -> list[tuple[object, ...]]:
-    """Run a read-only query against a built warehouse."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        rel = con.sql(sql, params=params) if params else con.sql(sql)
-        return rel.fetchall()
-    finally:
-        con.close()
+@pytest.fixture(scope="session")
+def trained_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated warehouse with really trained and scored models, built once per
+    session for the what-if tests and the browser tests. Tests only read it (uploads are
+    scored, never written back), so sharing it cannot leak state between them."""
+    return trained_warehouse(tmp_path_factory.mktemp("trained"))

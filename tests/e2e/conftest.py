@@ -1,58 +1,21 @@
 """Browser tests in Debian's headless Chromium, driven by Playwright.
 
 `playwright install` cannot download browsers here, so the tests use /usr/bin/chromium
-(installed by `bash run.sh test` as root) and skip, saying why, where it is missing.
+(installed by `bash run.sh test` as root) and skip, saying why, where it is missing. The
+server and page helpers live in tests/support/browser.py; the trained warehouse these tests
+share with tests/integration is the session fixture ``trained_db`` of tests/conftest.py.
 """
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from dashboard.app import create_app
-from dashboard.settings import Settings
+from tests.support.browser import CHROME_ARGS, CHROMIUM, LiveApp, serve
 from tests.support.warehouses import add_fake_scores, generated_warehouse
-
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROME_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@dataclass
-class LiveApp:
-    url: str
-    db: Path
-    state: Path
-    server: Any = None
-    console: list[str] = field(default_factory=list)
-
-
-def _serve(db: Path, state: Path, **settings: Any) -> Iterator[LiveApp]:
-    app = create_app(Settings(db_path=db, state_path=state, **settings))
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveApp(f"http://127.0.0.1:{server.server_port}", db, state, server)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +38,7 @@ def e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def live_app(e2e_db: Path, tmp_path: Path) -> Iterator[LiveApp]:
-    yield from _serve(e2e_db, tmp_path / "state.sqlite3")
+    yield from serve(e2e_db, tmp_path / "state.sqlite3")
 
 
 @pytest.fixture
@@ -88,16 +51,3 @@ def page(browser: Any) -> Iterator[Any]:
     page.console_errors = errors
     yield page
     context.close()
-
-
-def screenshot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-@pytest.fixture(scope="session")
-def trained_e2e_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small generated warehouse with really trained and scored models."""
-    from tests.integration.test_whatif import trained_warehouse
-
-    return trained_warehouse(tmp_path_factory.mktemp("trained-e2e"))

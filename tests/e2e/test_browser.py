@@ -10,19 +10,14 @@ import pytest
 from analytics.cohort import Cohort
 from analytics.explore import count
 from dashboard.app import page_modules
-from tests.e2e.conftest import _serve, screenshot
+from tests.support.browser import screenshot, serve, settle
 from warehouse.build import BuildOptions, build_warehouse
 from warehouse.reader import WarehouseReader
 
+# A real browser per test: slow by nature, so `run.sh test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 PAGES = {module.__name__.rsplit(".", 1)[-1]: module.PATH for module in page_modules()}
-
-
-def settle(page) -> None:
-    """Wait until Dash has no callback in flight."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_function(
-        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=20_000
-    )
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -102,14 +97,14 @@ def test_a_saved_cohort_survives_a_rebuild(page, browser, tmp_path):
     db = generated_warehouse(tmp_path / "w", customers=200, days=60)
     add_fake_scores(db)
     state = tmp_path / "state.sqlite3"
-    for app in _serve(db, state):
+    for app in serve(db, state):
         page.goto(app.url + "/cohorts?min_orders=2")
         settle(page)
         page.fill("#save-name", "Repeat buyers")
         page.click("#save-button")
         page.wait_for_selector("text=Saved “Repeat buyers”.")
     build_warehouse(db, [str(Path(db).parent / "data")], BuildOptions(force=True))
-    for app in _serve(db, state):
+    for app in serve(db, state):
         page.goto(app.url + "/cohorts")
         settle(page)
         page.click("text=Repeat buyers")

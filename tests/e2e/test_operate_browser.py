@@ -10,13 +10,15 @@ import polars as pl
 import pytest
 
 from appstate.store import AppState
-from tests.e2e.conftest import _serve, screenshot
-from tests.e2e.test_browser import settle
+from tests.support.browser import screenshot, serve, settle
+
+# A real browser per test: slow by nature, so `run.sh test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def trained_app(trained_e2e_db, tmp_path):
-    yield from _serve(trained_e2e_db, tmp_path / "state.sqlite3", upload_limit_bytes=1_000_000)
+def trained_app(trained_db, tmp_path):
+    yield from serve(trained_db, tmp_path / "state.sqlite3", upload_limit_bytes=1_000_000)
 
 
 def test_models_page_shows_the_metrics_in_model_runs(page, trained_app):
@@ -92,11 +94,11 @@ def test_a_bad_upload_gets_a_clear_message_and_the_app_keeps_serving(
 
 
 @pytest.fixture
-def secured_app(trained_e2e_db, tmp_path):
+def secured_app(trained_db, tmp_path):
     state = tmp_path / "state.sqlite3"
     store = AppState(state)
     store.add_user("vera", "viewer-pass-1", "viewer")
-    yield from _serve(trained_e2e_db, state, demo_mode=False)
+    yield from serve(trained_db, state, demo_mode=False)
 
 
 def sign_in(page, url: str, name: str, password: str) -> None:

@@ -12,14 +12,16 @@ import pytest
 
 from analytics.whatif import WhatIf
 from dashboard import ids
-from tests.e2e.conftest import LiveApp, _serve, screenshot
-from tests.e2e.test_browser import settle
+from tests.support.browser import LiveApp, screenshot, serve, settle
 from warehouse.reader import WarehouseReader
+
+# A real browser per test: slow by nature, so `run.sh test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
-def whatif_db(trained_e2e_db: Path) -> Path:
-    return trained_e2e_db
+def whatif_db(trained_db: Path) -> Path:
+    return trained_db
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +31,7 @@ def engine(whatif_db: Path) -> WhatIf:
 
 @pytest.fixture
 def whatif_app(whatif_db: Path, tmp_path: Path) -> Iterator[LiveApp]:
-    yield from _serve(whatif_db, tmp_path / "state.sqlite3")
+    yield from serve(whatif_db, tmp_path / "state.sqlite3")
 
 
 def dom_id(kind: str, feature: str) -> str:

@@ -15,6 +15,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
+from tests.support.signin import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,14 +29,6 @@ def secured(scored_db, tmp_path):
     store.add_user("adam", "admin-pass-1", "admin")
     app = create_app(Settings(db_path=scored_db, state_path=state, demo_mode=False))
     return DashClient(app), store
-
-
-def sign_in(client: DashClient, name: str, password: str):
-    page = client.http.get("/login").data.decode()
-    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    return client.http.post(
-        "/login", data={"username": name, "password": password, "csrf": token, "next": "/cohorts"}
-    )
 
 
 def test_anonymous_visitors_are_sent_to_login(secured):

@@ -11,7 +11,7 @@ from analytics.explore import count, customer_page, facet_counts
 from analytics.funnel import funnel, retention_matrix
 from analytics.overview import kpis
 from analytics.segments import segment_heatmap, segment_map_sample, segment_summary
-from tests.conftest import query
+from tests.support.warehouses import query
 from warehouse.reader import WarehouseReader
 
 COHORTS = [

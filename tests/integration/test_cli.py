@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
-from tests.conftest import query
+from tests.support.warehouses import query
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +26,8 @@ def shopsight(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+# Slow: five `shopsight` processes (generate, build, info twice, build), each starting cold.
+@pytest.mark.slow
 def test_generate_build_info_json(tmp_path):
     data, db = tmp_path / "data", tmp_path / "w.duckdb"
     generated = shopsight("generate", "--out", str(data), "--customers", "300", "--days", "60")
@@ -71,6 +73,8 @@ def test_info_on_a_missing_warehouse_is_a_clear_error(tmp_path, capsys):
     assert "no warehouse here" in capsys.readouterr().err
 
 
+# Slow: the whole demo (generate, build, train, score) in a subprocess.
+@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
     result = shopsight("demo", "--workdir", str(tmp_path / "demo"), "--customers", "300",
                        "--days", "60", "--no-serve")  # fmt: skip

@@ -15,9 +15,8 @@ from appstate.store import AppState
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
-from tests.conftest import EVENT_LOG_HEADER
 from tests.support.dash_client import DashClient
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 
 
 @pytest.fixture
@@ -141,6 +140,8 @@ def test_admin_adds_a_user_and_changes_a_role(client):
     assert state.get_user("nina").role == "viewer"
 
 
+# Slow: a real rebuild and retrain behind the page.
+@pytest.mark.slow
 def test_rebuild_and_retrain_from_the_page_swaps_in_a_new_build(tmp_path):
     import time
 

@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import EVENT_LOG_HEADER
-from tests.unit.test_marts import EVENTS
+import pytest
+
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 
 READER_LOOP = r"""
 import json, sys, time
@@ -36,6 +37,8 @@ print(json.dumps({"queries": queries, "failures": failures, "seen": seen, "error
 """
 
 
+# Slow: repeated rebuilds under a second reading process.
+@pytest.mark.slow
 def test_rebuilds_under_a_reading_process_fail_no_query(write_file, build, tmp_path):
     many = []
     for copy in range(40):  # a few thousand rows so each build takes a moment

@@ -11,38 +11,20 @@ import duckdb
 import polars as pl
 import pytest
 from plotly.utils import PlotlyJSONEncoder
-from threadpoolctl import threadpool_limits
 
 from analytics.whatif import CUSTOMER_LEVERS, ProfileError, WhatIf
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from models import features as feat
-from models.score import Predictor, score_models
-from models.train import TrainOptions, train_models
+from models.score import Predictor
 from tests.support.dash_client import DashClient
-from tests.support.warehouses import generated_warehouse
+from tests.support.warehouses import HORIZON_DAYS, generated_warehouse
 from tests.support.whatif_requests import update_payload
 from warehouse.reader import WarehouseReader
 
-#: A horizon short enough for every customer model on 90 days of data (3 horizons needed).
-HORIZON_DAYS = 20
-
-
-def trained_warehouse(root: Path, customers: int = 400, days: int = 90) -> Path:
-    """Generate, build, train (fast candidates) and score a small warehouse."""
-    db = generated_warehouse(root, customers=customers, days=days)
-    # XGBoost's OpenMP threads and another process's tests fighting over two cores made
-    # this fit take minutes instead of seconds; one thread keeps it near 10 s.
-    with threadpool_limits(limits=1, user_api="openmp"):
-        train_models(db, TrainOptions(fast=True, horizon_days=HORIZON_DAYS))
-        score_models(db, None)
-    return db
-
-
-@pytest.fixture(scope="session")
-def trained_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return trained_warehouse(tmp_path_factory.mktemp("whatif"))
+# Slow: almost every test reads the really trained warehouse (generate, build, train, score).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
@@ -469,7 +451,7 @@ def test_reset_returns_every_slider_to_the_start(client, reader, engine):
 
 def test_a_viewer_can_use_what_if(trained_db, tmp_path, reader, engine):
     from appstate.store import AppState
-    from tests.integration.test_access import sign_in
+    from tests.support.signin import sign_in
 
     state = tmp_path / "state.sqlite3"
     AppState(state).add_user("vera", "viewer-pass-1", "viewer")

@@ -9,7 +9,8 @@ from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
 from warehouse.build import build_warehouse
 
-pytestmark = pytest.mark.realdata
+# Whole-dataset builds and fits: slow by nature, so `run.sh test-fast` leaves them out.
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 DATASETS = {
     "uci": ("uci_clickstream/e-shop_clothing_2008.csv.zst", "has customer or user ids"),

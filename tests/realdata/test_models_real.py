@@ -13,10 +13,11 @@ import pytest
 
 from dashboard.cli import main
 from models.report import report
-from tests.conftest import query
+from tests.support.warehouses import query
 from warehouse.build import build_warehouse
 
-pytestmark = pytest.mark.realdata
+# Whole-dataset builds and fits: slow by nature, so `run.sh test-fast` leaves them out.
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

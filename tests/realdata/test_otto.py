@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import query
+from tests.support.warehouses import query
 from warehouse.build import BuildOptions, build_warehouse
 from warehouse.info import warehouse_info
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 MAPPING = Path(__file__).resolve().parents[2] / "docs" / "examples" / "otto_nested.toml"
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import query
+from tests.support.warehouses import query
 from warehouse.build import BuildOptions, build_warehouse
 from warehouse.codebook import load_codebook, parse_description
 from warehouse.info import warehouse_info
 
-pytestmark = pytest.mark.realdata
+# Whole-dataset builds and fits: slow by nature, so `run.sh test-fast` leaves them out.
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,11 @@ from analytics.cohort import Cohort
 from analytics.overview import Kpi, kpis
 from dashboard.cli import main
 from models.report import report
-from tests.conftest import ROOT, query
+from tests.support.fixtures_data import ROOT
+from tests.support.warehouses import query
 from warehouse.reader import WarehouseReader
 
-pytestmark = pytest.mark.realdata
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 REES46 = "real_event_samples/rees46_2019oct_head.csv"
 OTTO_FLAT = "real_event_samples/otto_events_flat.jsonl"

@@ -10,7 +10,7 @@ import gzip
 import zipfile
 from pathlib import Path
 
-from tests.conftest import EVENT_LOG_HEADER
+from tests.support.fixtures_data import EVENT_LOG_HEADER
 
 ROW = "2024-03-01 10:00:00 UTC,view,p1,10,apparel.shoes,acme,19.99,u1,s1\n"
 """One valid event-log row; a bomb of it is valid data all the way down."""

@@ -1,14 +1,20 @@
-"""Small warehouses for dashboard and analytics tests.
+"""Small warehouses shared by several test modules, and a helper to query one.
 
-``scored_warehouse`` writes score tables with the columns ``shopsight score`` writes,
+``add_fake_scores`` writes score tables with the columns ``shopsight score`` writes,
 filled by fixed formulas of each customer's own numbers (not by a model), so tests of the
-pages and queries are fast and know every expected value.
+pages and queries are fast and know every expected value. ``trained_warehouse`` really
+trains and scores (fast candidates): the what-if and model pages need real models.
+
+The session fixtures in tests/conftest.py and tests/integration/conftest.py build each kind
+once per test session; benchmarks call these functions directly.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import duckdb
 
 from synthetic.shop import generate_events
 from warehouse.build import build_warehouse
@@ -40,6 +46,20 @@ SELECT
         AS rfm_tier
 FROM customers
 """
+
+
+#: A horizon short enough for every customer model on 90 days of data (3 horizons needed).
+HORIZON_DAYS = 20
+
+
+def query(db: Path, sql: str, params: dict[str, object] | None = None) -> list[tuple[object, ...]]:
+    """Run a read-only query against a built warehouse."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rel = con.sql(sql, params=params) if params else con.sql(sql)
+        return rel.fetchall()
+    finally:
+        con.close()
 
 
 def generated_warehouse(root: Path, customers: int = 400, days: int = 120) -> Path:
@@ -76,3 +96,21 @@ def add_fake_scores(db: Path) -> None:
             "FROM customer_scores GROUP BY hdbscan_segment_id",
             {"profile": profile},
         )
+
+
+def trained_warehouse(root: Path, customers: int = 400, days: int = 90) -> Path:
+    """Generate, build, train (fast candidates) and score a small warehouse."""
+    # Imported here: the model stack (scikit-learn, XGBoost) is slow to import, and most
+    # users of this module only need a built warehouse.
+    from threadpoolctl import threadpool_limits
+
+    from models.score import score_models
+    from models.train import TrainOptions, train_models
+
+    db = generated_warehouse(root, customers=customers, days=days)
+    # XGBoost's OpenMP threads and another process's tests fighting over two cores made
+    # this fit take minutes instead of seconds; one thread keeps it near 10 s.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        train_models(db, TrainOptions(fast=True, horizon_days=HORIZON_DAYS))
+        score_models(db, None)
+    return db

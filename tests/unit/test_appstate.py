@@ -22,8 +22,7 @@ from appstate.store import (
     default_state_path,
     verify_password,
 )
-from tests.conftest import EVENT_LOG_HEADER
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 
 
 @pytest.fixture

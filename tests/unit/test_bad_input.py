@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
-from tests.conftest import EVENT_LOG_HEADER, query
+from tests.support.fixtures_data import EVENT_LOG_HEADER
+from tests.support.warehouses import query
 from warehouse.errors import NothingLoadedError
 
 GOOD = [

@@ -15,8 +15,9 @@ import zstandard
 
 import warehouse.inflation as inflation
 from dashboard.cli import main
-from tests.conftest import EVENT_LOG_HEADER, query
 from tests.support.bombs import ROW, lie_about_gzip_size, write_csv_gz_bomb, write_xlsx_bomb
+from tests.support.fixtures_data import EVENT_LOG_HEADER
+from tests.support.warehouses import query
 from warehouse.inflation import InflationError, InflationLimits, check_inflation
 from warehouse.sources import classify
 

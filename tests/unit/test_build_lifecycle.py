@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import EVENT_LOG_HEADER, query
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
+from tests.support.warehouses import query
 from warehouse.build import MART_TABLES
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
@@ -112,7 +112,7 @@ def test_a_crashed_build_is_never_the_rollback_target_and_is_removed_next_time(
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
+    from tests.support.fixtures_data import ROOT
     from warehouse.versions import previous_version
 
     db = tmp_path / "w.duckdb"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EVENT_LOG_HEADER
+from tests.support.fixtures_data import EVENT_LOG_HEADER
 from warehouse.capabilities import MAX_PURCHASE_FIRST_SHARE
 from warehouse.info import warehouse_info
 

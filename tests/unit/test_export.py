@@ -36,7 +36,8 @@ from analytics.export import (
 from appstate.store import AppState, User, default_state_path
 from dashboard.cli import main
 from dashboard.export_route import register_export_routes
-from tests.conftest import EVENT_LOG_HEADER, query
+from tests.support.fixtures_data import EVENT_LOG_HEADER
+from tests.support.warehouses import query
 from warehouse.build import BuildOptions, build_warehouse
 from warehouse.reader import WarehouseReader
 from warehouse.versions import derived_version

@@ -16,7 +16,8 @@ import duckdb
 import pytest
 
 from dashboard.cli import main as shopsight
-from tests.conftest import EVENT_LOG_HEADER, query
+from tests.support.fixtures_data import EVENT_LOG_HEADER
+from tests.support.warehouses import query
 from warehouse.build import BuildOptions, BuildResult, build_warehouse
 from warehouse.errors import IngestError, MissingColumnError, NothingLoadedError
 from warehouse.info import warehouse_info

@@ -180,6 +180,8 @@ def test_a_selected_sklearn_model_is_refitted_not_unpickled(tmp_path):
     json.dumps(meta)  # the sidecar is plain JSON
 
 
+# Slow: a nested in-fold search of real fits.
+@pytest.mark.slow
 def test_the_nested_candidate_chooses_inside_its_training_rows_and_refits_exactly(tmp_path):
     # Online Shoppers-shaped rows: the 18 columns, a label driven by page value and month.
     rng = np.random.default_rng(3)

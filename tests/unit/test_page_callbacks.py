@@ -37,8 +37,7 @@ from dashboard.callback_inputs import (
 )
 from dashboard.pages import admin, churn, data, segments
 from dashboard.settings import Settings
-from tests.conftest import EVENT_LOG_HEADER
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 from warehouse.build import build_warehouse
 
 

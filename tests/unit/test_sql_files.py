@@ -19,9 +19,8 @@ import duckdb
 import pytest
 
 from models.features import prepare_session_prefixes
-from tests.conftest import EVENT_LOG_HEADER
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 from tests.support.warehouses import add_fake_scores
-from tests.unit.test_marts import EVENTS
 from warehouse.build import BuildOptions, build_warehouse
 from warehouse.engine import SQL_PACKAGES, load_sql, quote_ident, sql_dir, with_relations
 from warehouse.formats import FORMATS

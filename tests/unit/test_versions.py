@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from tests.conftest import EVENT_LOG_HEADER, query
-from tests.unit.test_marts import EVENTS
+from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
+from tests.support.warehouses import query
 from warehouse.reader import WarehouseReader
 from warehouse.versions import derived_version
 

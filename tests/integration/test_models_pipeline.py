@@ -17,8 +17,11 @@ from dashboard.cli import main
 from models import features as feat
 from models.train import TrainOptions, train_models
 from synthetic.shop import generate_events
-from tests.conftest import query
+from tests.support.warehouses import query
 from warehouse.build import BuildOptions, build_warehouse
+
+# A pipeline test (generate, build, train, score): integration, and slow.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
