@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 _QUOTE = ord('"')
+VALUE_CHARS = 40
+"""Characters of the unterminated value a reason quotes."""
 MAX_LINE_BYTES = 16 * 2**20
 """A line longer than this stops the scan: the reader's numbering is then kept as it is."""
 
@@ -33,14 +35,15 @@ class BrokenLine:
     last_line: int  # the physical line it ends on (the quote's line)
     column: str | None
     raw: str
+    value: str  # the unterminated value, from its quote, cut to VALUE_CHARS
 
     @property
     def reason(self) -> str:
-        where = f"in column {self.column!r} " if self.column else ""
+        where = f" in column {self.column}" if self.column else ""
         return (
-            f"unterminated quote: the quoted value {where}does not close on its line and the "
-            "next line is a whole row on its own, so this line alone is rejected and the "
-            "lines after it are read as rows"
+            f"unterminated quote: the value '{self.value}'{where} opens a quote that does not "
+            "close on its line, and the next line is a whole row on its own, so this line "
+            "alone is rejected and the lines after it are read as rows"
         )
 
 
@@ -68,6 +71,7 @@ class _Cursor:
     at_field_start: bool = True
     field: int = 0
     opened_field: int = -1
+    opened_at: int = 0  # where in its line the open quote is
     opened_here: bool = False  # the open quote opened on the line just read
     error: bool = False
 
@@ -93,7 +97,7 @@ def _advance(cur: _Cursor, text: bytes, delim: int) -> None:
             cur.error = i < n and text[i] != delim
         elif cur.at_field_start and text[i] == _QUOTE:
             cur.in_quote, cur.at_field_start, cur.opened_here = True, False, True
-            cur.opened_field = cur.field
+            cur.opened_field, cur.opened_at = cur.field, i
             i += 1
         else:
             j = text.find(bytes([delim]), i)
@@ -195,7 +199,12 @@ def _broken(
 ) -> BrokenLine:
     column = header[cur.opened_field] if 0 <= cur.opened_field < len(header) else None
     raw = b"\n".join(parts).decode("utf-8", errors="replace")
-    return BrokenLine(line=start, last_line=line, column=column, raw=raw)
+    value = parts[-1][cur.opened_at :].decode("utf-8", errors="replace")
+    if len(value) > VALUE_CHARS:
+        value = value[: VALUE_CHARS - 1] + "…"
+    # A reason quotes its value in single quotes, so one inside would end it early.
+    value = value.replace("'", "’")
+    return BrokenLine(line=start, last_line=line, column=column, raw=raw, value=value)
 
 
 def lines_without(stream: BinaryIO, broken: list[BrokenLine]) -> Iterator[bytes]:
