@@ -4,7 +4,11 @@ each row came from.
 
 Lines the CSV parser cannot split (too few or too many fields, a truncated last line,
 bytes that are not UTF-8) never reach ``raw_source``: DuckDB's rejects table catches them
-and they are returned here, with their line and column, for ``rejected_rows``.
+and they are returned here, with their line and column, for ``rejected_rows``. A CSV's
+physical lines are counted as well; where they are not one record a line (blank lines, quoted
+values over several lines, a stray quote that would swallow the lines after it), the records
+are located with :mod:`warehouse.csv_lines`, a line broken by an unterminated quote is
+rejected alone and the file read again without it, and every row keeps the line it starts on.
 """
 
 from __future__ import annotations
