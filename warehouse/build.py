@@ -334,6 +334,7 @@ def _ingest_one(
 ) -> None:
     relation, raw, rows_read = _open_raw(con, source, adapter)
     result.rows_read = rows_read
+    result.lines_read = raw.lines_read
     if adapter.null_columns:
         # Optional columns the file lacks become typed NULLs so one adapter fits every variant.
         extra = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in adapter.null_columns)

@@ -20,6 +20,21 @@ CONTRACT_TABLES = tuple(
 TOP_REJECTION_REASONS = 20
 
 
+def line_accounting(lines_read: int | None, rows_read: int) -> str | None:
+    """``lines N = header 1 + R rows (+ the rest)`` for a CSV, or ``None`` where lines are
+    not counted: the line-level check that rows read = loaded + rejected cannot give, since a
+    parser that merges lines into one record still balances its own count."""
+    if lines_read is None:
+        return None
+    text = f"lines {lines_read:,} = header 1 + {rows_read:,} rows"
+    rest = lines_read - 1 - rows_read
+    if rest > 0:
+        text += f" + {rest:,} blank or inside a quoted value that spans lines"
+    elif rest < 0:  # rows from more than one a line (a list column exploded): no line sum
+        text = f"lines {lines_read:,}"
+    return text
+
+
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     if not db_path.exists():
         raise WarehouseNotFoundError(db_path)

@@ -37,6 +37,9 @@ class SourceResult:
     # What rejected_rows.line counts in this file: "line" (CSV, XLSX), "record" (Parquet,
     # JSON) or "row" (rows after exploding a list column).
     line_unit: str = "line"
+    # Physical lines of a CSV, header included (None where the file is not line-based): a
+    # parser that merges lines into one record cannot hide them from this count.
+    lines_read: int | None = None
 
 
 LEDGER_COLUMNS = tuple(f.name for f in fields(SourceResult))
@@ -49,7 +52,8 @@ def write_ledger(con: duckdb.DuckDBPyConnection, sources: list[SourceResult]) ->
         "variant VARCHAR, sha256 VARCHAR, size_bytes BIGINT, rows_read BIGINT, "
         "rows_loaded BIGINT, rows_rejected BIGINT, has_clock_time BOOLEAN, status VARCHAR, "
         "note VARCHAR, file_order INTEGER, duplicates VARCHAR, revenue_rule VARCHAR, "
-        "shared_sessions BIGINT, line_unit VARCHAR, ingested_at TIMESTAMP DEFAULT now()::TIMESTAMP)"
+        "shared_sessions BIGINT, line_unit VARCHAR, lines_read BIGINT, "
+        "ingested_at TIMESTAMP DEFAULT now()::TIMESTAMP)"
     )
     con.executemany(
         f"INSERT INTO ingest_ledger ({', '.join(LEDGER_COLUMNS)}) "

@@ -4,20 +4,37 @@ each row came from.
 
 Lines the CSV parser cannot split (too few or too many fields, a truncated last line,
 bytes that are not UTF-8) never reach ``raw_source``: DuckDB's rejects table catches them
-and they are returned here, with their line and column, for ``rejected_rows``.
+and they are returned here, with their line and column, for ``rejected_rows``. A CSV's
+physical lines are counted as well; where they are not one record a line (blank lines, quoted
+values over several lines, a stray quote that would swallow the lines after it), the records
+are located with :mod:`warehouse.csv_lines`, a line broken by an unterminated quote is
+rejected alone and the file read again without it, and every row keeps the line it starts on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from warehouse.engine import quote_ident, quote_literal, rows
+from warehouse.csv_lines import BrokenLine, RecordLines, lines_without, scan_records
+from warehouse.engine import (
+    create_table,
+    load_sql,
+    quote_ident,
+    quote_literal,
+    rows,
+    with_relations,
+)
 from warehouse.errors import EmptyInputError, IngestError
 from warehouse.inflation import check_inflation, needs_measuring
-from warehouse.sources import InputFile
+from warehouse.sources import InputFile, count_lines, open_text_bytes
 
 RAW = "raw_source"
 
@@ -39,6 +56,9 @@ class RawLoad:
     rows_read: int
     rows_parsed: int
     rejects: list[StructuralReject]
+    # Physical lines of a CSV, header included (None for Parquet, JSON and XLSX): the
+    # ledger's line-level accounting, which a parser merging lines cannot hide.
+    lines_read: int | None = None
 
 
 def _select_renamed(mapping: dict[str, str]) -> str:
@@ -98,17 +118,81 @@ def _load_csv(
     delimiter: str,
     header: list[str],
 ) -> RawLoad:
+    lines = physical_lines(source)
+    compression = {"gz": "gzip", "zst": "zstd"}.get(source.compression or "", "none")
+    rejects = _read_csv(con, source.path, source, header, delimiter, compression)
+    parsed = int(rows(con, "SELECT count(*) FROM raw_csv")[0][0])
+    scan: RecordLines | None = None
+    # One record a line (after the header) needs no more work: the common case, and the
+    # only one a 10M-row file should pay for. Otherwise find where the records start.
+    if lines - 1 != parsed + len(rejects):
+        scan = _scan(source, delimiter, header)
+    if scan is not None and scan.broken:
+        with _without_broken_lines(source, scan.broken) as kept:
+            rejects = _read_csv(con, kept, source, header, delimiter, "none")
+        parsed = int(rows(con, "SELECT count(*) FROM raw_csv")[0][0])
+    broken = scan.broken if scan is not None else []
+    if scan is not None and scan.records != parsed + len(rejects):
+        # The scan and the reader disagree on where records end: keep the reader's count
+        # of records and its numbering rather than guess (lines_read still says the truth).
+        scan = RecordLines(records=parsed + len(rejects))
+    rows_read = parsed + len(rejects) + len(broken)
+    if rows_read == 0:
+        raise EmptyInputError(source.path, "the file has a header but no data rows", line=2)
+    found = _number_lines(con, mapping, parsed + len(rejects), rejects, scan)
+    found += [StructuralReject(b.line, b.column, b.reason, b.raw) for b in broken]
+    found.sort(key=lambda r: r.line)
+    return RawLoad(rows_read=rows_read, rows_parsed=parsed, rejects=found, lines_read=lines)
+
+
+def physical_lines(source: InputFile) -> int:
+    """Lines of a CSV file, header included; a compressed file was already counted while
+    it was measured for inflation, so it is not decompressed a second time."""
+    if needs_measuring(source):
+        counted = check_inflation(source).rows
+        if counted is not None:
+            return counted + 1
+    return count_lines(source)
+
+
+def _scan(source: InputFile, delimiter: str, header: list[str]) -> RecordLines | None:
+    with open_text_bytes(source) as fh:
+        return scan_records(fh, delimiter, header)
+
+
+@contextmanager
+def _without_broken_lines(source: InputFile, broken: list[BrokenLine]) -> Iterator[Path]:
+    """A temporary plain copy of ``source`` without its broken lines, removed afterwards."""
+    fd, name = tempfile.mkstemp(prefix="shopsight-", suffix=".csv")
+    path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, open_text_bytes(source) as fh:
+            out.writelines(lines_without(fh, broken))
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    source: InputFile,
+    header: list[str],
+    delimiter: str,
+    compression: str,
+) -> dict[int, StructuralReject]:
+    """Read ``path`` into the temp table ``raw_csv``; return the lines the reader rejected,
+    keyed by the reader's line number."""
     # Every column is read as text: casting happens in the adapter, where a failure can be
     # reported with its column name instead of aborting the whole file.
     columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
-    compression = {"gz": "gzip", "zst": "zstd"}.get(source.compression or "", "none")
     con.execute("SET preserve_insertion_order = true")
     con.execute("DROP TABLE IF EXISTS reject_errors")
     con.execute("DROP TABLE IF EXISTS reject_scans")
     try:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM read_csv("
-            f"{quote_literal(str(source.path))}, header = true, auto_detect = false, "
+            f"{quote_literal(str(path))}, header = true, auto_detect = false, "
             f"delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', "
             f"columns = {columns}, compression = {quote_literal(compression)}, "
             "store_rejects = true, null_padding = false, strict_mode = true)"
@@ -117,7 +201,6 @@ def _load_csv(
         raise IngestError(source.path, f"could not be read as CSV: {exc}") from None
     finally:
         con.execute("SET preserve_insertion_order = false")
-    parsed = rows(con, "SELECT count(*) FROM raw_csv")[0][0]
     errors = rows(
         con,
         "SELECT line, column_name, error_type, csv_line, error_message "
@@ -128,39 +211,68 @@ def _load_csv(
     for line, column, error_type, csv_line, message in errors:
         if line in rejects:
             continue
+        # The reader's text of a record starts with the blank lines it skipped before it.
+        text = csv_line.lstrip("\r\n") if csv_line else csv_line
         if error_type == "INVALID ENCODING":
             reason = _ENCODING_HINT
         elif error_type == "MISSING COLUMNS":
-            found = _field_count(csv_line, delimiter)
+            found = _field_count(text, delimiter)
             reason = f"too few fields: expected {expected}, found {found} (truncated line?)"
         elif error_type == "TOO MANY COLUMNS":
-            found = _field_count(csv_line, delimiter)
+            found = _field_count(text, delimiter)
             reason = f"too many fields: expected {expected}, found {found}"
         else:
             reason = f"{error_type.lower()}: {message}"
-        rejects[int(line)] = StructuralReject(int(line), column, reason, csv_line)
-    rows_read = int(parsed) + len(rejects)
-    if rows_read == 0:
-        raise EmptyInputError(source.path, "the file has a header but no data rows", line=2)
+        rejects[int(line)] = StructuralReject(int(line), column, reason, text)
+    return rejects
 
+
+def _number_lines(
+    con: duckdb.DuckDBPyConnection,
+    mapping: dict[str, str],
+    records: int,
+    rejects: dict[int, StructuralReject],
+    scan: RecordLines | None,
+) -> list[StructuralReject]:
+    """Create ``raw_source`` from ``raw_csv`` with each row's physical line; return the
+    reader's rejects renumbered to their physical lines."""
     renamed = _select_renamed(mapping)
-    if not rejects:
-        line_sql = "rowid + 2"
-        con.execute(f"CREATE TEMP TABLE {RAW} AS SELECT {renamed}, {line_sql} AS line FROM raw_csv")
-    else:
-        # Accepted rows keep file order, so the k-th accepted row sits on the k-th data
-        # line that was not rejected.
-        con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (line BIGINT)")
+    if not rejects and (scan is None or len(scan.shifts) == 1 and scan.shifts[0] == (1, 1, 1)):
+        # One record a line: the k-th row sits on line k + 1.
+        con.execute(f"CREATE TEMP TABLE {RAW} AS SELECT {renamed}, rowid + 2 AS line FROM raw_csv")
+        con.execute("DROP TABLE raw_csv")
+        return []
+    shifts = scan.shifts if scan is not None else [(1, 1, 1)]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE record_shift_rows (record BIGINT, "
+        "reader_shift BIGINT, line_shift BIGINT)"
+    )
+    con.executemany("INSERT INTO record_shift_rows VALUES (?, ?, ?)", [list(s) for s in shifts])
+    sql = with_relations(
+        load_sql("csv_record_lines"), {"record_shifts": "SELECT * FROM record_shift_rows"}
+    )
+    create_table(con, "record_lines", sql=sql, params={"records": records}, temp=True)
+    con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (line BIGINT)")
+    if rejects:
         con.executemany("INSERT INTO bad_lines VALUES (?)", [[n] for n in sorted(rejects)])
-        con.execute(
-            f"CREATE TEMP TABLE {RAW} AS "
-            "WITH good AS (SELECT range AS line, row_number() OVER (ORDER BY range) AS k "
-            f"FROM range(2, {int(rows_read) + 2}) WHERE range NOT IN (SELECT line FROM bad_lines)) "
-            f"SELECT {renamed}, good.line AS line "
-            "FROM (SELECT *, rowid + 1 AS k FROM raw_csv) AS r JOIN good USING (k)"
+    # Accepted rows keep file order, so the k-th accepted row is the k-th record the reader
+    # did not reject.
+    con.execute(
+        f"CREATE TEMP TABLE {RAW} AS "
+        "WITH good AS (SELECT line, row_number() OVER (ORDER BY record) AS k FROM record_lines "
+        "WHERE reader_line NOT IN (SELECT line FROM bad_lines)) "
+        f"SELECT {renamed}, good.line AS line "
+        "FROM (SELECT *, rowid + 1 AS k FROM raw_csv) AS r JOIN good USING (k)"
+    )
+    where = dict(
+        rows(
+            con,
+            "SELECT reader_line, line FROM record_lines "
+            "WHERE reader_line IN (SELECT line FROM bad_lines)",
         )
+    )
     con.execute("DROP TABLE raw_csv")
-    return RawLoad(rows_read=rows_read, rows_parsed=int(parsed), rejects=list(rejects.values()))
+    return [replace(r, line=int(where.get(n, n))) for n, r in rejects.items()]
 
 
 def _field_count(csv_line: str | None, delimiter: str) -> int:
@@ -309,4 +421,4 @@ def _reject_control_characters(
     else:
         con.execute(f"DELETE FROM {RAW} WHERE {bad}")
     rejects = sorted([*load.rejects, *found.values()], key=lambda r: r.line)
-    return RawLoad(load.rows_read, load.rows_parsed, rejects)
+    return RawLoad(load.rows_read, load.rows_parsed, rejects, load.lines_read)

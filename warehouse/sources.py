@@ -129,10 +129,27 @@ def open_text_bytes(source: InputFile) -> BinaryIO:
         return cast(BinaryIO, gzip.open(source.path, "rb"))
     raw = source.path.open("rb")
     if source.compression == "zst":
-        # Buffered, so readline() works (the bare zstd reader does not implement it).
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
+        # Buffered, so readline() works (the bare zstd reader does not implement it); every
+        # frame, as DuckDB reads them, so a line count covers the whole file.
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            raw, read_across_frames=True, closefd=True
+        )
         return cast(BinaryIO, io.BufferedReader(reader))
     return raw
+
+
+def count_lines(source: InputFile, chunk: int = 1 << 20) -> int:
+    """Physical lines of a (possibly compressed) text file, streamed a piece at a time.
+
+    A last line without its line break still counts, as a reader sees it; the count is what
+    the ledger's ``lines_read`` states, so a parser that merges lines cannot hide them.
+    """
+    lines, last = 0, b"\n"
+    with open_text_bytes(source) as fh:
+        while piece := fh.read(chunk):
+            lines += piece.count(b"\n")
+            last = piece[-1:]
+    return lines + (last != b"\n")
 
 
 @dataclass(frozen=True)

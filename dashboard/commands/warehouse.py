@@ -51,6 +51,7 @@ def run_generate(options: GenerateOptions) -> int:
 def run_build(db: Path, inputs: Sequence[str], options: BuildOptions | None = None) -> int:
     """Ingest ``inputs`` and rebuild the warehouse at ``db``."""
     from warehouse.build import BuildOptions, build_warehouse
+    from warehouse.info import line_accounting
 
     db = buildable_warehouse(db)
     result = build_warehouse(db, list(inputs), options or BuildOptions(), progress=progress)
@@ -60,9 +61,10 @@ def run_build(db: Path, inputs: Sequence[str], options: BuildOptions | None = No
     print(f"built {db} → {result.version_path.name} in {result.seconds:,.1f} s")
     for s in result.sources:
         status = "" if s.status == "loaded" else f"  [{s.status}]"
+        lines = line_accounting(s.lines_read, s.rows_read) if s.status == "loaded" else None
         print(
             f"  {s.path}: {s.format or '?'} — read {s.rows_read:,} = loaded {s.rows_loaded:,}"
-            f" + rejected {s.rows_rejected:,}{status}"
+            f" + rejected {s.rows_rejected:,}{status}" + (f"; {lines}" if lines else "")
         )
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -107,13 +109,18 @@ def print_info(info: dict[str, Any]) -> None:
 
 
 def _print_sources(info: dict[str, Any]) -> None:
-    print("sources (rows read = loaded + rejected):")
+    from warehouse.info import line_accounting
+
+    print("sources (rows read = loaded + rejected; a CSV's lines = header + rows + the rest):")
     for s in info["sources"]:
         print(
             f"  {s['path']}  [{s['format'] or '?'}; sha256 {s['sha256'][:12]}…; {s['status']}]"
             f"\n      read {s['rows_read']:,} = loaded {s['rows_loaded']:,}"
             f" + rejected {s['rows_rejected']:,}" + (f"  — {s['note']}" if s["note"] else "")
         )
+        lines = line_accounting(s.get("lines_read"), s["rows_read"])
+        if lines and s["status"] == "loaded":
+            print(f"      {lines}")
         if s.get("duplicates") or s.get("revenue_rule"):
             print(
                 f"      duplicates: {s.get('duplicates') or '-'}; "

@@ -36,9 +36,14 @@ def rejected(db: Path) -> list[tuple[object, ...]]:
 
 
 def assert_accounted(db: Path) -> None:
+    lines = dict(query(db, "SELECT path, lines_read FROM ingest_ledger"))
     for path, read, loaded, rejected_count, status, _ in ledger(db):
         if status == "loaded":
             assert read == loaded + rejected_count, path
+            if ".csv" in str(path):  # every row on at least one line of its own, after the header
+                assert lines[path] is not None and lines[path] >= 1 + read, path
+            else:
+                assert lines[path] is None, path
             events = query(
                 db,
                 "SELECT count(*) FROM events e JOIN ingest_ledger l USING (source_id) "

@@ -1,6 +1,7 @@
 -- ledger_lines: the ingest ledger, one line per input file in input order, with its row
 -- accounting (rows read = rows loaded + rows rejected), the rule that judged duplicates, the
--- rule that produced revenue, and how many sessions carry more than one customer id.
+-- rule that produced revenue, how many sessions carry more than one customer id, and the
+-- physical lines of a CSV (header included) behind its rows.
 WITH ledger AS (
     -- builds made before these columns existed read as "not recorded", so `info` still
     -- works on them: a union by name with no rows adds a missing column as NULL
@@ -10,7 +11,8 @@ WITH ledger AS (
         NULL::VARCHAR AS duplicates,
         NULL::VARCHAR AS revenue_rule,
         NULL::BIGINT AS shared_sessions,
-        NULL::VARCHAR AS line_unit
+        NULL::VARCHAR AS line_unit,
+        NULL::BIGINT AS lines_read
     WHERE false
 ),
 
@@ -24,6 +26,7 @@ final AS (
         rows_read,
         rows_loaded,
         rows_rejected,
+        lines_read,
         has_clock_time,
         status,
         note,
