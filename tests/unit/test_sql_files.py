@@ -56,6 +56,7 @@ class Case:
 _DEDUP = {"hash_key": ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY), "dedup_key": ""}
 _BUILD = {"build_id": "b1", "version": "0", "duckdb": duckdb.__version__, "fingerprint": "f"}
 _COHORT_PAGE = {"limit": 10, "offset": 0}
+_EXPORT_COHORT = "SELECT c.* FROM customers_scored AS c"
 
 CASES: dict[str, Case] = {
     # warehouse: the build's statements and queries
@@ -172,6 +173,30 @@ CASES: dict[str, Case] = {
         {"facet_order": ["High", "Medium", "Low"], "limit": 15},
         relations=("facet_rows",),
         slots={"value": "m.churn_tier", "label": "m.churn_tier"},
+    ),
+    # Exports compose their files as the caller in analytics/export/query.py does.
+    "analytics/export_rows": Case(("customer_id",), slots={"cohort_rows": _EXPORT_COHORT}),
+    "analytics/export_rows_holdout": Case(
+        ("customer_id", "holdout"),
+        {"holdout_seed": 7, "holdout_share": 0.5},
+        slots={"cohort_rows": _EXPORT_COHORT, "id_column": '"customer_id"'},
+    ),
+    "analytics/export_ordered": Case(
+        ("customer_id",),
+        slots={"export_rows": _EXPORT_COHORT, "id_column": '"customer_id"'},
+    ),
+    "analytics/export_count": Case(
+        ("export_rows", "holdout_rows"),
+        slots={"export_rows": _EXPORT_COHORT, "holdout_test": "false"},
+    ),
+    "analytics/export_model_versions": Case(
+        ("model_version",),
+        slots={"table": '"customer_scores"', "column": '"churn_model_version"'},
+    ),
+    "analytics/export_sessions": Case(("session_id",), slots={"session_where": "true"}),
+    "analytics/export_sessions_scored": Case(
+        ("session_id", "conversion_prob"),
+        slots={"score_columns": ", ss.conversion_prob", "session_where": "true"},
     ),
     "analytics/segment_list": Case(
         ("segment_id", "segment_name", "members", "share", "profile"), {"method": "kmeans"}
