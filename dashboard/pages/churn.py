@@ -13,6 +13,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from analytics.churn import LOWERS, MAX_LIST, WHY, ChurnView, churn_view, known_customers
 from analytics.cohort import Cohort
+from analytics.explore import describe
 from appstate.store import CustomerMarks, User
 from dashboard import ids
 from dashboard.auth import may, requires
@@ -205,7 +206,11 @@ def layout(**query: Any) -> html.Div:
     header = page_header(
         "Churn risk",
         "Customers most likely to lapse, ranked by value at risk = P(churn) × predicted revenue.",
-        html.Div(chips(cohort.describe())),
+        html.Div(
+            chips(
+                ctx.cached("describe", (cohort.to_query(),), lambda: describe(ctx.reader, cohort))
+            )
+        ),
     )
     if not view.available:
         return html.Div([header, empty_state("No churn risk to show", view.reason or "")])
