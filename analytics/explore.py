@@ -111,9 +111,7 @@ def value_labels(reader: WarehouseReader, key: str) -> dict[str, str]:
 def describe(reader: WarehouseReader, cohort: Cohort) -> list[str]:
     """The cohort's filters in words for chips, values named as the data names them
     ("segment: Loyal", not "segment: 2")."""
-    labels = {
-        f.key: value_labels(reader, f.key) for f in CHOICE_FILTERS if f.label_column
-    }
+    labels = {f.key: value_labels(reader, f.key) for f in CHOICE_FILTERS if f.label_column}
     return cohort.describe(labels)
 
 

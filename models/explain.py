@@ -119,9 +119,7 @@ def split_reasons(columns: list[str], outcome: str) -> tuple[pl.Expr, pl.Expr]:
     def part(verb: str) -> pl.Expr:
         suffix = f" {verb} {outcome}"
         return texts.list.eval(
-            pl.element()
-            .filter(pl.element().str.ends_with(suffix))
-            .str.strip_suffix(suffix)
+            pl.element().filter(pl.element().str.ends_with(suffix)).str.strip_suffix(suffix)
         )
 
     return part(RAISED), part(LOWERED)

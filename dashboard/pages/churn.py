@@ -123,9 +123,7 @@ def _marks_text(marks: CustomerMarks | None) -> str:
 def _grid_rows(frame: pl.DataFrame, marks: dict[str, CustomerMarks]) -> list[dict[str, Any]]:
     """The list's rows: dates as text, reasons one per line, and what was done so far."""
     temporal = [frame[c].cast(str) for c in frame.columns if frame[c].dtype.is_temporal()]
-    lists = [
-        pl.col(c).list.join("\n") for c in (WHY, LOWERS) if c in frame.columns
-    ]
+    lists = [pl.col(c).list.join("\n") for c in (WHY, LOWERS) if c in frame.columns]
     rows = frame.with_columns(temporal).with_columns(lists).to_dicts()
     for row in rows:
         row[MARKED] = _marks_text(marks.get(str(row["customer_id"])))
