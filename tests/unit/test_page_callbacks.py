@@ -266,3 +266,20 @@ def test_profiles_read_against_the_average_customer():
     assert compared_to_average("sessions", 6.5, 5.0, 0.7) == "30 % more visits than average"
     assert compared_to_average("orders", 5.0, 2.0, 1.4) == "orders 2.5× the average"
     assert compared_to_average("revenue", 3.0, 0.0, 0.5) == "spend higher than average"
+
+
+def test_settings_resolve_relative_paths_once_and_keep_the_warehouse_link(tmp_path, monkeypatch):
+    (tmp_path / "demo-data").mkdir()
+    build = tmp_path / "demo-data" / "warehouse.b1.duckdb"
+    build.write_bytes(b"")
+    (tmp_path / "demo-data" / "warehouse.duckdb").symlink_to(build.name)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(db_path=Path("demo-data/warehouse.duckdb"))
+    monkeypatch.chdir("/")
+    # Made absolute against the folder it was given in, still the link a rebuild repoints.
+    assert settings.db_path == tmp_path / "demo-data" / "warehouse.duckdb"
+    assert settings.db_path.is_symlink()
+    assert settings.resolved_state_path == tmp_path / "demo-data" / "shopsight-state.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    given = Settings(db_path=Path("demo-data/warehouse.duckdb"), state_path=Path("s.sqlite3"))
+    assert given.resolved_state_path == tmp_path / "s.sqlite3"
