@@ -212,6 +212,7 @@ def segment_heatmap_figure(long: pl.DataFrame) -> Figure:
     return figure(
         [trace],
         max(320, 40 * wide.height + 140),
-        yaxis={"type": "category", "automargin": True},
+        # Segment 1 on top, as the cards are numbered.
+        yaxis={"type": "category", "automargin": True, "autorange": "reversed"},
         xaxis={"tickangle": -30, "automargin": True},
     )
