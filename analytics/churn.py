@@ -1,5 +1,9 @@
 """Churn risk: the at-risk list ranked by value at risk with each customer's reasons, and
-the tier distribution."""
+the tier distribution.
+
+The stored reasons (``churn_reason_1..3``) mix factors that raised the risk with, where
+fewer than three did, factors that lowered it; the list splits them into ``why_at_risk`` and
+``lowers_risk`` so only the first are read as reasons (issue 11, item 5)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import polars as pl
 from analytics.cohort import Cohort, CohortError
 from analytics.cohort_relations import cohort_query
 from analytics.cohort_sql import compile_cohort, warehouse_shape
+from models.explain import OUTCOMES, split_reasons
 from models.tiers import TIER_NAMES
 from warehouse.reader import WarehouseReader
 
@@ -25,6 +30,8 @@ RISK_COLUMNS = (
     "country",
 )
 MAX_LIST = 500
+WHY = "why_at_risk"
+LOWERS = "lowers_risk"
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ def churn_view(
     at_risk = reader.frame(
         cohort_query("at_risk_customers", compiled, "cohort_customers"), {**in_tiers, **page}
     ).select(columns)
+    if reasons:
+        raised, lowered = split_reasons(reasons, OUTCOMES["customer_churn"])
+        at_risk = at_risk.with_columns(raised.alias(WHY), lowered.alias(LOWERS))
     total = reader.rows(cohort_query("at_risk_count", compiled, "cohort_customers"), in_tiers)
     return ChurnView(True, None, tier_counts, at_risk, int(total[0][0]))
 

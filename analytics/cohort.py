@@ -149,9 +149,13 @@ class Cohort:
     def is_empty(self) -> bool:
         return not self._values
 
-    def describe(self) -> list[str]:
-        """Short human phrases for each active filter, for chips and export sidecars."""
-        phrases = (_phrase(filt, self) for filt in FILTERS)
+    def describe(self, labels: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
+        """Short human phrases for each active filter, for chips and export sidecars.
+
+        ``labels`` names the values of a choice filter (filter key → value → name, e.g.
+        segment ids → segment names); a value without a name is shown as is.
+        """
+        phrases = (_phrase(filt, self, (labels or {}).get(filt.key, {})) for filt in FILTERS)
         return [p for p in phrases if p]
 
 
@@ -256,11 +260,13 @@ def _number(filt: CohortFilter, key: str, value: object) -> float:
     return number
 
 
-def _phrase(filt: CohortFilter, cohort: Cohort) -> str | None:
+def _phrase(filt: CohortFilter, cohort: Cohort, names: Mapping[str, str]) -> str | None:
     """The chip phrase of ``filt`` in ``cohort``, or None when it is not set."""
     first = cohort.get(filt.query_keys[0])
     if filt.kind == "choice":
-        return f"{filt.chip}: {', '.join(first)}" if isinstance(first, tuple) and first else None
+        if not isinstance(first, tuple) or not first:
+            return None
+        return f"{filt.chip}: {', '.join(names.get(v, v) for v in first)}"
     if filt.kind == "flag":
         return filt.chip if first else None
     if filt.kind == "at_least":

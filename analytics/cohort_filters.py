@@ -58,6 +58,12 @@ class CohortFilter:
     pattern_hint: str = ""
     # A shorter title for the facet chart than the control's label.
     facet_title: str | None = None
+    # Values with an order of their own (months: by date), kept in it on charts and lists
+    # instead of largest first.
+    natural_order: bool = False
+    # The scores column that names a value (segment 2 → "Loyal"): charts and chips show the
+    # name, the query keeps the value.
+    label_column: str | None = None
 
     @property
     def query_keys(self) -> tuple[str, ...]:
@@ -108,6 +114,7 @@ FILTERS: tuple[CohortFilter, ...] = (
         pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
         pattern_hint="a month like 2025-03",
         facet_title="Acquired",
+        natural_order=True,
     ),
     CohortFilter(
         key="country",
@@ -150,6 +157,7 @@ FILTERS: tuple[CohortFilter, ...] = (
         facet=True,
         capability=_CUSTOMERS,
         expression="{alias}.{column}::VARCHAR",
+        label_column="segment_name",
     ),
     CohortFilter(
         key="churn_tier",

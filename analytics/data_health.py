@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from warehouse.capabilities import CAPABILITY_EFFECTS
+from warehouse.capabilities import CAPABILITY_EFFECTS, CAPABILITY_WORDS, EFFECTS_WHEN_MISSING
 from warehouse.engine import load_sql
 from warehouse.reader import WarehouseReader
 
@@ -29,10 +29,21 @@ def ledger(reader: WarehouseReader) -> pl.DataFrame:
 
 
 def capabilities(reader: WarehouseReader) -> pl.DataFrame:
-    """Each capability, whether the data has it, why, and what it switches on."""
+    """Each capability, whether the data has it, why, what it switches on, ``in_words``:
+    what it says about the data as a manager reads it ("Carts are logged"), and ``turned_on``:
+    whether its effects are on for this data."""
     frame = reader.frame(load_sql("capability_list")).sort("name")
+    present = {name: words[0] for name, words in CAPABILITY_WORDS.items()}
+    missing = {name: words[1] for name, words in CAPABILITY_WORDS.items()}
+    name = pl.col("name")
     return frame.with_columns(
-        pl.col("name").replace_strict(CAPABILITY_EFFECTS, default="").alias("switches_on")
+        name.replace_strict(CAPABILITY_EFFECTS, default="").alias("switches_on"),
+        pl.when(pl.col("available"))
+        .then(name.replace_strict(present, default=None))
+        .otherwise(name.replace_strict(missing, default=None))
+        .fill_null(name.str.replace_all("_", " "))
+        .alias("in_words"),
+        (pl.col("available") != name.is_in(list(EFFECTS_WHEN_MISSING))).alias("turned_on"),
     )
 
 

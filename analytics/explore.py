@@ -57,16 +57,19 @@ def count(reader: WarehouseReader, cohort: Cohort) -> CohortCount:
 def facet_counts(
     reader: WarehouseReader, cohort: Cohort, facet: str, *, limit: int = 15
 ) -> pl.DataFrame:
-    """Counts by one facet (``value``, ``label``, ``count``), largest first, for a clickable
-    bar chart; missing values are left out (a bar of "unknown" cannot be filtered on).
+    """Counts by one facet (``value``, ``label``, ``count``) for a clickable bar chart;
+    missing values are left out (a bar of "unknown" cannot be filtered on).
 
-    Customers are counted where the data has them, sessions otherwise.
+    The facet's own filter is left out of ``cohort``: a chart filtered to one bar keeps the
+    others to click (the page greys them), instead of collapsing to the one chosen. Bars go
+    in the facet's order: fixed choices as declared, natural values (months) by value, the
+    rest largest first. Customers are counted where the data has them, sessions otherwise.
     """
     if facet not in FACETS:
         raise CohortError(facet, f"not a facet; facets: {', '.join(FACETS)}")
     filt = BY_KEY[facet]
     shape = warehouse_shape(reader)
-    compiled = compile_cohort(cohort, shape)
+    compiled = compile_cohort(without(cohort, facet), shape)
     if shape.has_customers:
         rows = cohort_relation(compiled, "cohort_customers")
     elif filt.mart == "both":
@@ -77,13 +80,50 @@ def facet_counts(
         return pl.DataFrame(schema={"value": pl.String, "label": pl.String, "count": pl.Int64})
     value = filt.expression.format(alias="m", column=quote_ident(filt.column))
     label = value
-    if facet == "segment" and shape.has("customer_scores", "segment_name"):
-        label = "m.segment_name"
+    if filt.label_column and shape.has("customer_scores", filt.label_column):
+        label = f"m.{quote_ident(filt.label_column)}"
     sql = named_query("facet_counts", "analytics", {"facet_rows": rows})
     sql = sql.replace("{value}", value).replace("{label}", label)
-    # Fixed choices keep their own order (churn tiers by risk); the rest go largest first.
-    params = {**compiled.params, "facet_order": list(filt.choices), "limit": limit}
+    params = {
+        **compiled.params,
+        "facet_order": list(filt.choices),
+        "by_value": filt.natural_order,
+        "limit": limit,
+    }
     return reader.frame(sql, params)
+
+
+def without(cohort: Cohort, key: str) -> Cohort:
+    """``cohort`` with filter ``key`` (all its query keys) left out."""
+    dropped = set(BY_KEY[key].query_keys)
+    return Cohort(**{k: v for k, v in cohort.items() if k not in dropped})
+
+
+def value_labels(reader: WarehouseReader, key: str) -> dict[str, str]:
+    """What the data calls each value of choice filter ``key`` (segment ids → names); empty
+    when the values are their own names."""
+    if not BY_KEY[key].label_column:
+        return {}
+    frame = facet_counts(reader, Cohort(), key, limit=MAX_PAGE)
+    return {str(v): str(n) for v, n in zip(frame["value"], frame["label"], strict=True)}
+
+
+def describe(reader: WarehouseReader, cohort: Cohort) -> list[str]:
+    """The cohort's filters in words for chips, values named as the data names them
+    ("segment: Loyal", not "segment: 2")."""
+    labels = {f.key: value_labels(reader, f.key) for f in CHOICE_FILTERS if f.label_column}
+    return cohort.describe(labels)
+
+
+def filled_columns(reader: WarehouseReader) -> frozenset[str]:
+    """Columns of the customer table that at least one customer has a value in; a column
+    the data never fills (no country in the demo) is better hidden than shown empty."""
+    shape = warehouse_shape(reader)
+    if not shape.has_customers:
+        return frozenset()
+    rows = cohort_relation(compile_cohort(Cohort(), shape), "cohort_customers")
+    counts = reader.frame(named_query("filled_columns", "analytics", {"customer_rows": rows}))
+    return frozenset(c for c in counts.columns if counts[c][0])
 
 
 def customer_columns(reader: WarehouseReader) -> list[str]:

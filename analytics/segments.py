@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -17,30 +17,39 @@ from warehouse.reader import WarehouseReader
 
 METHODS = ("kmeans", "hdbscan")
 MAP_POINTS = 20_000
-# Readable names of profile features; unknown features keep their column name.
+# Profile features in a manager's words; unknown features keep their column name.
 FEATURE_WORDS = {
-    "recency_days": "days since last visit",
+    "recency_days": "days since the last visit",
     "frequency": "orders",
     "orders": "orders",
-    "monetary": "revenue",
-    "revenue": "revenue",
-    "sessions": "sessions",
+    "monetary": "spend",
+    "revenue": "spend",
+    "sessions": "visits",
     "hits": "pages viewed",
     "cart_adds": "cart adds",
-    "tenure_days": "tenure (days)",
-    "average_order_value": "average order value",
+    "tenure_days": "time as a customer",
+    "average_order_value": "spend per order",
     "cart_abandonment_rate": "cart abandonment",
     "events": "events",
-    "distinct_products": "distinct products",
-    "deepest_page": "deepest page",
-    "mean_price": "mean price viewed",
+    "distinct_products": "products looked at",
+    "deepest_page": "pages deep",
+    "mean_price": "price of products viewed",
 }
-
-
-# Features that count things read "more / fewer"; the rest read "higher / lower".
+# Features that count things read "more / fewer orders"; the rest "spend ... higher / lower".
 COUNTED = frozenset(
-    {"orders", "frequency", "sessions", "hits", "cart_adds", "events", "distinct_products"}
+    {
+        "orders",
+        "frequency",
+        "sessions",
+        "hits",
+        "cart_adds",
+        "events",
+        "distinct_products",
+    }
 )
+# Below this effect size (standardised difference) a feature does not set a segment apart.
+NOTABLE_EFFECT = 0.2
+EFFECT_HINT = "standardised difference from everyone else; 0.8 or more is large"
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,10 @@ class SegmentSummary:
     members: int
     share: float
     revenue_share: float | None
+    # What sets the segment apart, in words ("spend per order 40 % lower than average") ...
     profile: list[str]
+    # ... and, line for line, the numbers behind each phrase (effect size, means) for hover.
+    profile_detail: list[str] = field(default_factory=list)
 
 
 def _assignment(shape: WarehouseShape, method: str) -> tuple[str, str, str] | None:
@@ -62,28 +74,54 @@ def _assignment(shape: WarehouseShape, method: str) -> tuple[str, str, str] | No
     return None
 
 
-def _phrases(profile_json: str | None, top: int = 3) -> list[str]:
+def compared_to_average(name: str, mean: float, average: float, effect: float) -> str:
+    """One feature of a segment against the average customer, as a manager says it:
+    "spend per order 40 % lower than average", "35 % fewer visits than average",
+    "orders 2.5× the average"."""
+    word = FEATURE_WORDS.get(name, name.replace("_", " "))
+    counted = name in COUNTED
+    if not (math.isfinite(mean) and math.isfinite(average)) or average <= 0 or mean < 0:
+        up = ("more" if counted else "higher") if effect > 0 else ("fewer" if counted else "lower")
+        return f"{up} {word} than average" if counted else f"{word} {up} than average"
+    ratio = mean / average
+    if ratio >= 2:
+        return f"{word} {ratio:.1f}× the average"
+    percent = round(abs(ratio - 1) * 100)
+    if counted:
+        return f"{percent} % {'more' if ratio > 1 else 'fewer'} {word} than average"
+    return f"{word} {percent} % {'higher' if ratio > 1 else 'lower'} than average"
+
+
+def _phrases(profile_json: str | None, share: float, top: int = 3) -> tuple[list[str], list[str]]:
+    """The ``top`` features that most set a segment apart, in words, and their numbers.
+
+    The average is everyone's: this segment's mean weighted by its ``share`` with the
+    rest's mean.
+    """
     if not profile_json:
-        return []
+        return [], []
     features = json.loads(profile_json)
     ranked = sorted(features.items(), key=lambda kv: -abs(kv[1].get("effect_size", 0.0)))
-    out = []
+    texts: list[str] = []
+    details: list[str] = []
     for name, stats in ranked[:top]:
-        effect = stats.get("effect_size", 0.0)
-        if abs(effect) < 0.2:
+        effect = float(stats.get("effect_size", 0.0))
+        if abs(effect) < NOTABLE_EFFECT:
             continue
-        word = FEATURE_WORDS.get(name, name.replace("_", " "))
-        size = "much " if abs(effect) >= 0.8 else ""
-        if name in COUNTED:
-            direction = "more" if effect > 0 else "fewer"
-        else:
-            direction = "higher" if effect > 0 else "lower"
-        mean, rest = stats.get("mean"), stats.get("rest_mean")
-        detail = ""
-        if isinstance(mean, float) and isinstance(rest, float) and math.isfinite(rest):
-            detail = f" ({mean:,.1f} vs {rest:,.1f})"
-        out.append(f"{size}{direction} {word}{detail}; effect size {effect:+.2f}")
-    return out or ["close to the average on every measure"]
+        mean, rest = _number(stats.get("mean")), _number(stats.get("rest_mean"))
+        average = share * mean + (1 - share) * rest if math.isfinite(rest) else math.nan
+        texts.append(compared_to_average(name, mean, average, effect))
+        details.append(
+            f"effect size {effect:+.2f} ({EFFECT_HINT}); mean {mean:,.1f} here, "
+            f"{rest:,.1f} for everyone else"
+        )
+    if not texts:
+        return ["close to the average on every measure"], [""]
+    return texts, details
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan
 
 
 def segment_summary(reader: WarehouseReader, method: str = "kmeans") -> list[SegmentSummary]:
@@ -98,31 +136,37 @@ def segment_summary(reader: WarehouseReader, method: str = "kmeans") -> list[Seg
         for seg, value in reader.rows(load_sql("segment_revenue", "analytics"), {"method": method}):
             revenue[int(seg)] = float(value or 0.0)
     total = sum(revenue.values())
-    return [
-        SegmentSummary(
-            segment_id=int(r["segment_id"]),
-            name=str(r["segment_name"]),
-            members=int(r["members"]),
-            share=float(r["share"]),
-            revenue_share=(revenue.get(int(r["segment_id"]), 0.0) / total) if total else None,
-            profile=_phrases(r["profile"]),
+    out = []
+    for r in rows:
+        texts, details = _phrases(r["profile"], float(r["share"]))
+        out.append(
+            SegmentSummary(
+                segment_id=int(r["segment_id"]),
+                name=str(r["segment_name"]),
+                members=int(r["members"]),
+                share=float(r["share"]),
+                revenue_share=(revenue.get(int(r["segment_id"]), 0.0) / total) if total else None,
+                profile=texts,
+                profile_detail=details,
+            )
         )
-        for r in rows
-    ]
+    return out
 
 
 def segment_heatmap(reader: WarehouseReader, method: str = "kmeans") -> pl.DataFrame:
-    """Long table ``segment, feature, effect_size`` for the segment × metric heatmap."""
+    """Long table ``segment, feature, effect_size`` for the segment × metric heatmap, the
+    segments numbered and ordered as the cards are."""
     shape = warehouse_shape(reader)
     if method not in METHODS or not shape.has("segments"):
         return pl.DataFrame()
     records = []
     segments = reader.frame(load_sql("segment_list", "analytics"), {"method": method})
-    for r in segments.sort("segment_id").to_dicts():
+    # In the cards' order and with their numbers, so a row reads as the card it belongs to.
+    for number, r in enumerate(segments.to_dicts(), start=1):
         for feature, stats in json.loads(r["profile"] or "{}").items():
             records.append(
                 {
-                    "segment": f"{r['segment_name']} ({r['segment_id']})",
+                    "segment": f"{number}. {r['segment_name']}",
                     "feature": FEATURE_WORDS.get(feature, feature.replace("_", " ")),
                     "effect_size": float(stats.get("effect_size", 0.0)),
                 }

@@ -47,6 +47,7 @@ __all__ = [
     "Action",
     "AppState",
     "AppStateError",
+    "CustomerMarks",
     "ExportRecord",
     "SavedCohort",
     "User",
@@ -103,6 +104,14 @@ class Action:
     campaign: str | None
     note: str | None
     build_id: str | None
+
+
+@dataclass(frozen=True)
+class CustomerMarks:
+    """What the action log says was done to one customer: lists mark them with it."""
+
+    contacted_at: datetime | None
+    campaigns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -317,6 +326,29 @@ class AppState(SignInRecords):
             (*params, _limit(limit)),
         )
         return [Action(r[0], _parse_time(r[1]), *r[2:]) for r in rows]
+
+    def marks(self, customer_ids: Iterable[str]) -> dict[str, CustomerMarks]:
+        """For each of ``customer_ids`` with an action: when it was last marked contacted and
+        the campaigns it was added to (by name). One query, however long the list."""
+        ids = json.dumps([str(c) for c in customer_ids])
+        rows = self._read(
+            "SELECT customer_id, action, campaign, max(logged_at) FROM action_log "
+            "WHERE customer_id IN (SELECT value FROM json_each(?)) "
+            "AND action IN ('contacted', 'added_to_campaign') "
+            "GROUP BY customer_id, action, campaign ORDER BY customer_id, campaign",
+            (ids,),
+        )
+        contacted: dict[str, datetime] = {}
+        campaigns: dict[str, list[str]] = {}
+        for customer, action, campaign, logged_at in rows:
+            if action == "contacted":
+                contacted[customer] = _parse_time(logged_at)
+            elif campaign:
+                campaigns.setdefault(customer, []).append(campaign)
+        return {
+            c: CustomerMarks(contacted.get(c), tuple(campaigns.get(c, ())))
+            for c in sorted(contacted.keys() | campaigns.keys())
+        }
 
     # ---- export log --------------------------------------------------------------------
     def log_export(

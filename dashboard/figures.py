@@ -21,6 +21,7 @@ RED = "#e74c3c"
 AMBER = "#f39c12"
 BLUE = "#3498db"
 TIER_COLOURS = {"High": RED, "Medium": AMBER, "Low": TEAL}
+GREY = "#d5dde5"  # a bar not chosen while others are
 
 
 @cache
@@ -70,13 +71,16 @@ def message_figure(text: str, height: int = 260) -> Figure:
 
 
 def facet_bars(frame: pl.DataFrame, title: str, unit: str, selected: list[str]) -> Figure:
-    """Horizontal bars, largest on top; a click on a bar adds that value as a filter."""
+    """Horizontal bars in the frame's order, first on top; a click on a bar adds that value
+    as a filter. When some values are selected the other bars stay, greyed, to click."""
     if frame.height == 0:
         return message_figure(f"{title}: not in this data")
     values = [str(v) for v in frame["value"].to_list()]
     labels = [str(v) for v in frame["label"].to_list()] if "label" in frame.columns else values
     counts = frame["count"].to_list()
-    colours = [TIER_COLOURS.get(v, NAVY if (selected and v in selected) else TEAL) for v in values]
+    colours = [
+        GREY if selected and v not in selected else TIER_COLOURS.get(v, TEAL) for v in values
+    ]
     bar = {
         "type": "bar",
         "x": counts[::-1],
@@ -208,6 +212,7 @@ def segment_heatmap_figure(long: pl.DataFrame) -> Figure:
     return figure(
         [trace],
         max(320, 40 * wide.height + 140),
-        yaxis={"type": "category", "automargin": True},
+        # Segment 1 on top, as the cards are numbered.
+        yaxis={"type": "category", "automargin": True, "autorange": "reversed"},
         xaxis={"tickangle": -30, "automargin": True},
     )

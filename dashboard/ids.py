@@ -41,6 +41,7 @@ RISK_CONTACTED = "risk-contacted"
 RISK_ADD = "risk-add-campaign"
 RISK_STATUS = "risk-status"
 RISK_LOG = "risk-log"
+RISK_QUERY = "risk-query"  # the list's cohort query, so a recorded action can redraw its marks
 
 # sessions & funnel
 FUNNEL = "funnel-graph"

@@ -21,6 +21,12 @@ class Settings:
     state_path
         The app-state SQLite store (saved cohorts, action log, users); defaults to
         ``shopsight-state.sqlite3`` next to the warehouse, outside the rebuildable file.
+
+    Both paths are made absolute once, when the settings are made, against the working
+    directory of that moment: a relative ``--db`` (the demo's ``demo-data/...``) would
+    otherwise be read against whatever a later caller assumes, and Flask's ``send_file``
+    takes a relative path as relative to the package folder (issue 11, item 1). Links are
+    kept, not followed: ``db_path`` must stay the link a rebuild repoints.
     demo_mode
         No login: every visitor acts as the demo admin, and the page says so.
     secret_key
@@ -55,6 +61,12 @@ class Settings:
     upload_max_rows: int = 1_000_000
     upload_max_seconds: float = 120.0
 
+    def __post_init__(self) -> None:
+        # A frozen dataclass: the one place its fields are normalised.
+        object.__setattr__(self, "db_path", _absolute(self.db_path))
+        if self.state_path is not None:
+            object.__setattr__(self, "state_path", _absolute(self.state_path))
+
     def upload_limits(self) -> UploadLimits:
         """Every ceiling of an upload, as the Data page states and enforces them."""
         return UploadLimits(
@@ -68,4 +80,10 @@ class Settings:
     def resolved_state_path(self) -> Path:
         if self.state_path is not None:
             return self.state_path
-        return Path(self.db_path).with_name("shopsight-state.sqlite3")
+        return self.db_path.with_name("shopsight-state.sqlite3")
+
+
+def _absolute(path: Path | str) -> Path:
+    """``path`` made absolute without following links (``Path.resolve`` would swap the
+    warehouse link for the build file it points to at this moment)."""
+    return Path(os.path.abspath(path))

@@ -1,10 +1,12 @@
 """Reasons for a score, in words: XGBoost's TreeSHAP contributions, top three per row.
 
 ``Booster.predict(..., pred_contribs=True)`` splits each row's margin (log-odds for a class,
-log-mean for Tweedie amounts) exactly into one contribution per feature plus a bias. The
-three largest contributions in absolute value become phrases such as
-"3 cart adds without purchase raised churn risk". Phrases are built with Polars expressions,
-so a million rows take seconds, not a Python loop per row.
+log-mean for Tweedie amounts) exactly into one contribution per feature plus a bias. Three
+contributions become phrases such as "3 cart adds without purchase raised churn risk": the
+strongest that *raised* the outcome first, then (when fewer than three did) the strongest
+that lowered it, so a list of "reasons for the risk" never leads with what holds it down
+(issue 11, item 5). Phrases are built with Polars expressions, so a million rows take
+seconds, not a Python loop per row.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ import polars as pl
 import xgboost as xgb
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+RAISED = "raised"
+LOWERED = "lowered"
+NO_FACTOR = "no further factor"
 
 #: feature -> (text before the value, decimals, text after the value)
 PHRASES: dict[str, tuple[str, int, str]] = {
@@ -86,16 +93,48 @@ def contributions(booster: xgb.Booster, x: FloatArray) -> FloatArray:
     return out[:, :-1]
 
 
+def reason_order(contrib: FloatArray, top: int) -> IntArray:
+    """Per row, the ``top`` feature indexes to word: contributions that raised the outcome,
+    strongest first, then those that lowered it, strongest first, then zeros.
+
+    Ties keep the features' order. The what-if page orders its single row with this too, so
+    its reasons equal the stored ones.
+    """
+    group = np.where(contrib > 0, 0, np.where(contrib < 0, 1, 2))
+    # lexsort sorts by the last key first and is stable.
+    return np.lexsort((-np.abs(contrib), group), axis=-1)[..., :top]
+
+
+def direction(contribution: float) -> str:
+    """The verb a contribution's sign puts in its phrase."""
+    return RAISED if contribution > 0 else LOWERED
+
+
+def split_reasons(columns: list[str], outcome: str) -> tuple[pl.Expr, pl.Expr]:
+    """From reason-text ``columns`` (as :func:`reasons` words them): the factors that raised
+    ``outcome`` and those that lowered it, each a list of phrases without the direction
+    words ("last seen 40 days ago"), in the stored order."""
+    texts = pl.concat_list([pl.col(c) for c in columns])
+
+    def part(verb: str) -> pl.Expr:
+        suffix = f" {verb} {outcome}"
+        return texts.list.eval(
+            pl.element().filter(pl.element().str.ends_with(suffix)).str.strip_suffix(suffix)
+        )
+
+    return part(RAISED), part(LOWERED)
+
+
 def reasons(
     contrib: FloatArray, x: FloatArray, names: list[str], outcome: str, top: int = 3
 ) -> list[pl.Series]:
-    """The ``top`` strongest contributions of each row, in words.
+    """The ``top`` contributions of each row in :func:`reason_order`, in words.
 
     Returns ``top`` string Series; a row whose r-th contribution is exactly zero (a model
     that ignores every feature) says "no further factor".
     """
     n, f = contrib.shape
-    order = np.argsort(-np.abs(contrib), axis=1, kind="stable")[:, :top]
+    order = reason_order(contrib, top)
     rows_idx = np.arange(n)[:, None]
     picked = contrib[rows_idx, order]
     values = x[rows_idx, order]
@@ -116,15 +155,15 @@ def reasons(
             phrase = pl.when(pl.col("feature") == j).then(text).otherwise(phrase)
         direction = (
             pl.when(pl.col("contribution") > 0)
-            .then(pl.lit(f" raised {outcome}"))
-            .otherwise(pl.lit(f" lowered {outcome}"))
+            .then(pl.lit(f" {RAISED} {outcome}"))
+            .otherwise(pl.lit(f" {LOWERED} {outcome}"))
         )
         sentence = (
             pl.when(pl.col("contribution") == 0)
-            .then(pl.lit("no further factor"))
+            .then(pl.lit(NO_FACTOR))
             .otherwise(pl.concat_str([phrase, direction]))
         )
         out.append(table.select(sentence.alias(f"reason_{r + 1}")).to_series())
     while len(out) < top:
-        out.append(pl.Series(f"reason_{len(out) + 1}", ["no further factor"] * n))
+        out.append(pl.Series(f"reason_{len(out) + 1}", [NO_FACTOR] * n))
     return out

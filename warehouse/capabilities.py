@@ -32,7 +32,22 @@ CAPABILITY_EFFECTS: dict[str, str] = {
     "has_page_views": "hit rate, bounce rate and the first funnel step",
     "has_complete_journeys": "conversion, repeat-purchase and retention rates (a sample of "
     "events breaks journeys)",
-    "is_session_aggregate": "(when present) event-level funnels and prefix scoring",
+    "is_session_aggregate": "event-level funnels and early scoring of sessions",
+}
+# Capabilities whose effects come with their *absence* (event-level views need events, not a
+# table of sessions).
+EFFECTS_WHEN_MISSING: frozenset[str] = frozenset({"is_session_aggregate"})
+
+# Each capability in a manager's words: (when the data has it, when it does not).
+CAPABILITY_WORDS: dict[str, tuple[str, str]] = {
+    "has_customer_ids": ("Customers are identified", "Customers are not identified"),
+    "has_purchases": ("Purchases are logged", "Purchases are not logged"),
+    "has_carts": ("Carts are logged", "Carts are not logged"),
+    "has_clock_time": ("Events carry a time of day", "Events carry only a date"),
+    "has_revenue": ("Order values are known", "Order values are not known"),
+    "has_page_views": ("Page views are logged", "Page views are not logged"),
+    "has_complete_journeys": ("Visits are complete", "Visits are sampled or cut short"),
+    "is_session_aggregate": ("Only one row per visit (no events)", "Events are logged one by one"),
 }
 
 

@@ -37,7 +37,7 @@ from analytics.whatif.profiles import Profile, ProfileError, Scope
 from analytics.whatif.results import Curve, Estimate, Prediction, Reasons
 from models import artifacts as art
 from models import features as feat
-from models.explain import OUTCOMES
+from models.explain import OUTCOMES, reason_order
 from models.outputs import CHURN_TIER
 from models.outputs import CUSTOMER_OUTPUTS as _CUSTOMER_COLUMNS
 from models.outputs import SESSION_OUTPUTS as _SESSION_COLUMNS
@@ -376,7 +376,7 @@ class WhatIf:
             names = predictor.names
             x = np.array([[profile.values.get(f, math.nan) for f in names]], dtype=np.float64)
             contrib = _contributions(predictor.explainer, x)
-            order = np.argsort(-np.abs(contrib), kind="stable")[:top]
+            order = reason_order(contrib, top)
             outcome = OUTCOMES.get(task, task)
             texts = [_phrase(names[j], float(x[0, j]), float(contrib[j]), outcome) for j in order]
             texts += ["no further factor"] * (top - len(texts))

@@ -9,14 +9,15 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
-from analytics.churn import MAX_LIST, ChurnView, churn_view, known_customers
+from analytics.churn import LOWERS, MAX_LIST, WHY, ChurnView, churn_view, known_customers
 from analytics.cohort import Cohort
-from appstate.store import User
+from analytics.explore import describe
+from appstate.store import CustomerMarks, User
 from dashboard import ids
 from dashboard.auth import may, requires
-from dashboard.callback_inputs import CLICKS, ID, Records, Text, wire
+from dashboard.callback_inputs import CLICKS, ID, Json, Records, Text, wire
 from dashboard.components import card, chart_card, chips, empty_state, page_header, status
 from dashboard.context import context
 from dashboard.figures import tier_bars
@@ -28,6 +29,8 @@ CAMPAIGN_CHARS = 80
 LOG_ROWS = 20
 # More rows than the list ever shows (a header checkbox selects at most the list).
 MAX_SELECTED = 5 * MAX_LIST
+QUERY_CHARS = 4000
+MARKED = "marked"
 
 
 def _log_table(rows: list[Any]) -> Any:
@@ -53,24 +56,83 @@ def _log_table(rows: list[Any]) -> Any:
     return dbc.Table([head, body], size="sm", striped=True, className="small mb-0")
 
 
+# What the list shows, in order: the reasons come right after who and how much, so they are
+# on screen at 1440 px without scrolling sideways (issue 11, item 5); the rest follows.
+GRID_COLUMNS = (
+    "customer_id",
+    MARKED,
+    "churn_tier",
+    "churn_prob",
+    "value_at_risk",
+    WHY,
+    LOWERS,
+    "recency_days",
+    "orders",
+    "revenue",
+    "predicted_revenue",
+    "country",
+)
+HEADERS = {
+    "customer_id": "customer",
+    MARKED: "done so far",
+    "churn_tier": "tier",
+    "churn_prob": "churn risk",
+    WHY: "why at risk",
+    LOWERS: "holding risk down",
+    "recency_days": "days since last visit",
+}
+WIDTHS = {
+    "customer_id": 130,
+    MARKED: 170,
+    "churn_tier": 90,
+    "churn_prob": 110,
+    "value_at_risk": 120,
+    WHY: 330,
+    LOWERS: 220,
+}
+# Multi-line text cells: one reason (or mark) per line, rows as tall as they need.
+TEXT_CELL = {"wrapText": True, "autoHeight": True, "cellStyle": {"whiteSpace": "pre-line"}}
+
+
 def _column_defs(columns: list[str]) -> list[dict[str, Any]]:
     defs = []
     for c in columns:
-        d: dict[str, Any] = {"field": c, "headerName": c.replace("_", " ")}
+        d: dict[str, Any] = {"field": c, "headerName": HEADERS.get(c, c.replace("_", " "))}
+        if c in WIDTHS:
+            d["width"] = WIDTHS[c]
         if c == "customer_id":
             d["pinned"] = "left"
         formatter = CATALOGUE.grid_formatter(c)  # shares, money: as the catalogue shows them
         if formatter is not None:
             d["valueFormatter"] = formatter
-        if c.startswith("churn_reason_"):
-            d.update({"headerName": f"reason {c[-1]}", "minWidth": 260, "wrapText": False})
+            d["type"] = "rightAligned"
+        if c in (WHY, LOWERS, MARKED):
+            d.update(TEXT_CELL, sortable=False)
         defs.append(d)
     return defs
 
 
-def _grid_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+def _marks_text(marks: CustomerMarks | None) -> str:
+    if marks is None:
+        return ""
+    lines = [f"contacted {marks.contacted_at:%Y-%m-%d}"] if marks.contacted_at else []
+    lines += [f"in “{name}”" for name in marks.campaigns]
+    return "\n".join(lines)
+
+
+def _grid_rows(frame: pl.DataFrame, marks: dict[str, CustomerMarks]) -> list[dict[str, Any]]:
+    """The list's rows: dates as text, reasons one per line, and what was done so far."""
     temporal = [frame[c].cast(str) for c in frame.columns if frame[c].dtype.is_temporal()]
-    return frame.with_columns(temporal).to_dicts()
+    lists = [pl.col(c).list.join("\n") for c in (WHY, LOWERS) if c in frame.columns]
+    rows = frame.with_columns(temporal).with_columns(lists).to_dicts()
+    for row in rows:
+        row[MARKED] = _marks_text(marks.get(str(row["customer_id"])))
+    return rows
+
+
+def _rows(view: ChurnView) -> list[dict[str, Any]]:
+    ids_shown = [str(c) for c in view.at_risk["customer_id"].to_list()]
+    return _grid_rows(view.at_risk, context().state.marks(ids_shown))
 
 
 def _action_bar(may_act: bool) -> dbc.Row:
@@ -83,34 +145,53 @@ def _action_bar(may_act: bool) -> dbc.Row:
         placeholder="campaign name",
         disabled=not may_act,
     )
+    # Both buttons in a solid colour: a grey "secondary" one read as disabled (issue 11).
     return dbc.Row(
         [
             dbc.Col(button("Mark contacted", ids.RISK_CONTACTED, "primary"), md=3),
             dbc.Col(campaign, md=5),
-            dbc.Col(button("Add to campaign", ids.RISK_ADD, "secondary"), md=4),
+            dbc.Col(button("Add to campaign", ids.RISK_ADD, "success"), md=4),
         ],
         className="g-2 mt-2",
     )
 
 
 def _risk_card(view: ChurnView, may_act: bool) -> dbc.Card:
-    rows = _grid_rows(view.at_risk)
+    rows = _rows(view)
+    columns = [c for c in GRID_COLUMNS if c == MARKED or c in view.at_risk.columns]
     grid = dag.AgGrid(
         id=ids.RISK_GRID,
         rowData=rows,
-        columnDefs=_column_defs(list(view.at_risk.columns)),
-        defaultColDef={"resizable": True, "sortable": True, "minWidth": 110},
+        columnDefs=_column_defs(columns),
+        defaultColDef={"resizable": True, "sortable": True, "minWidth": 90},
+        getRowId="params.data.customer_id",
+        getRowStyle={
+            "styleConditions": [
+                # Customers someone already acted on: tinted, so the list shows who is left.
+                {"condition": "params.data.marked", "style": {"backgroundColor": "#eaf7f3"}}
+            ]
+        },
         dashGridOptions={
             "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True},
             "pagination": True,
             "paginationPageSize": 20,
         },
-        style={"height": "460px"},
+        style={"height": "560px"},
         className="ag-theme-alpine",
     )
     return card(
         f"High-risk customers: {view.total_at_risk:,} (top {len(rows):,} by value at risk shown)",
-        [grid, _action_bar(may_act), html.Div(id=ids.RISK_STATUS, className="small mt-2")],
+        [
+            html.P(
+                "Why at risk: what raised each customer's churn risk, strongest first; what "
+                "holds it down is listed apart. Tinted rows were already contacted or added to "
+                "a campaign.",
+                className="small text-muted mb-2",
+            ),
+            grid,
+            _action_bar(may_act),
+            html.Div(id=ids.RISK_STATUS, className="small mt-2"),
+        ],
     )
 
 
@@ -123,14 +204,21 @@ def layout(**query: Any) -> html.Div:
     header = page_header(
         "Churn risk",
         "Customers most likely to lapse, ranked by value at risk = P(churn) × predicted revenue.",
-        html.Div(chips(cohort.describe())),
+        html.Div(
+            chips(
+                ctx.cached("describe", (cohort.to_query(),), lambda: describe(ctx.reader, cohort))
+            )
+        ),
     )
     if not view.available:
         return html.Div([header, empty_state("No churn risk to show", view.reason or "")])
     may_act = may(ctx.current_user(), "act")
+    # The list spans the page so its reasons fit on screen; tiers and the log sit below.
     return html.Div(
         [
             header,
+            dcc.Store(id=ids.RISK_QUERY, data=cohort.to_query()),
+            html.Div(_risk_card(view, may_act), className="mb-3"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -138,12 +226,17 @@ def layout(**query: Any) -> html.Div:
                         lg=4,
                         className="mb-3",
                     ),
-                    dbc.Col(_risk_card(view, may_act), lg=8, className="mb-3"),
+                    dbc.Col(
+                        card(
+                            "Action log",
+                            html.Div(
+                                _log_table(ctx.state.actions(limit=LOG_ROWS)), id=ids.RISK_LOG
+                            ),
+                        ),
+                        lg=8,
+                        className="mb-3",
+                    ),
                 ]
-            ),
-            card(
-                "Action log",
-                html.Div(_log_table(ctx.state.actions(limit=LOG_ROWS)), id=ids.RISK_LOG),
             ),
         ]
     )
@@ -190,6 +283,17 @@ def act(
     return status(message, ok=True), _log_table(ctx.state.actions(limit=LOG_ROWS))
 
 
+def refresh_marks(_log: Any, query: str | None) -> Any:
+    """The list again, with its marks, after an action was recorded (the action log is
+    rewritten only when one was)."""
+    ctx = context()
+    cohort = Cohort.from_query(query or "")
+    view = ctx.cached(
+        "churn", (cohort.to_query(),), lambda: churn_view(ctx.reader, cohort, limit=MAX_LIST)
+    )
+    return _rows(view) if view.available else no_update
+
+
 def _invalid(message: str) -> tuple[Any, Any]:
     return status(f"Not recorded: {message}."), no_update
 
@@ -209,5 +313,15 @@ def register_callbacks(app: dash.Dash) -> None:
             (State(ids.RISK_CAMPAIGN, "value"), Text(CAMPAIGN_CHARS, label="campaign name")),
         ],
         invalid=_invalid,
+        prevent_initial_call=True,
+    )
+    wire(
+        app,
+        refresh_marks,
+        outputs=[Output(ids.RISK_GRID, "rowData")],
+        args=[
+            (Input(ids.RISK_LOG, "children"), Json()),
+            (State(ids.RISK_QUERY, "data"), Text(QUERY_CHARS, label="list query")),
+        ],
         prevent_initial_call=True,
     )

@@ -1,5 +1,5 @@
-"""Data: what was loaded (the ingest ledger), what the data can support (capabilities and
-what each missing one turns off), what was rejected and why; upload a file to score it with
+"""Data: what was loaded (the ingest ledger), what the data can support (capabilities in
+words, each with what it turns on), what was rejected and why; upload a file to score it with
 the current models; rebuild and retrain with a progress bar."""
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ FILE_NAME_CHARS = 255
 # A data URL is 4/3 of the file; Flask refuses requests over MAX_CONTENT_LENGTH before this,
 # and score_upload checks the configured limit with a clear message.
 UPLOAD_CHARS = 100_000_000
+PROGRESS_HOLDER = "rebuild-progress-holder"
 
 
 def _table(frame: Any, columns: list[str] | None = None) -> dbc.Table:
@@ -63,6 +64,35 @@ def _cell(value: Any) -> Any:
     if isinstance(value, int):
         return f"{value:,}"
     return "" if value is None else str(value)
+
+
+def _capabilities_table(frame: Any) -> dbc.Table:
+    """What the data can support, in words, each with what it turns on (or would)."""
+    rows = []
+    for cap in frame.iter_rows(named=True):
+        on = bool(cap["turned_on"])
+        mark = dbc.Badge("✓", color="success") if on else dbc.Badge("✗", color="secondary")
+        effect = cap["switches_on"]
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(mark),
+                    html.Td(
+                        [
+                            html.Div(cap["in_words"], className="fw-semibold"),
+                            html.Code(cap["name"], className="small text-muted"),
+                        ]
+                    ),
+                    html.Td(effect if on else html.Span(f"off: {effect}", className="text-muted")),
+                    html.Td(cap["reason"], className="text-muted"),
+                ],
+                id=f"capability-{cap['name']}",
+            )
+        )
+    head = html.Thead(
+        html.Tr([html.Th(""), html.Th("In this data"), html.Th("Turns on"), html.Th("Because")])
+    )
+    return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="small mb-0")
 
 
 def _upload_card(allowed: bool, limit: int, limits: str = "") -> dbc.Card:
@@ -112,18 +142,35 @@ def _rebuild_card(allowed: bool, job: RebuildJob) -> dbc.Card:
                 color="primary",
                 disabled=state.status == "running",
             ),
-            dbc.Progress(
-                id=ids.REBUILD_PROGRESS,
-                value=state.percent,
-                label=f"{state.percent}%" if state.percent else "",
-                className="my-2",
-                striped=state.status == "running",
-                animated=state.status == "running",
+            # Shown only while a rebuild runs (a client-side callback follows the poll).
+            html.Div(
+                dbc.Progress(
+                    id=ids.REBUILD_PROGRESS,
+                    value=state.percent,
+                    label=f"{state.percent}%" if state.percent else "",
+                    className="my-2",
+                    striped=True,
+                    animated=True,
+                ),
+                id=PROGRESS_HOLDER,
+                style=_shown(state.status == "running"),
             ),
             html.Div(_status_text(state), id=ids.REBUILD_STATUS, className="small"),
             dcc.Interval(id=ids.REBUILD_POLL, interval=1000, disabled=state.status != "running"),
         ]
     return card("Rebuild and retrain", body, className="h-100")
+
+
+def _shown(visible: bool) -> dict[str, str]:
+    return {} if visible else {"display": "none"}
+
+
+# The progress bar follows the poll: the poll runs exactly while a rebuild does.
+SHOW_WHILE_POLLING = """
+function(disabled) {
+    return disabled ? {display: 'none'} : {};
+}
+"""
 
 
 def _status_text(state: JobState) -> Any:
@@ -165,7 +212,7 @@ def layout(**query: Any) -> html.Div:
     ctx = context()
     reader = ctx.reader
     user = ctx.current_user()
-    caps = _table(capabilities(reader), ["name", "available", "reason", "switches_on"])
+    caps = _capabilities_table(capabilities(reader))
     return html.Div(
         [
             page_header(
@@ -305,6 +352,11 @@ def poll(_user: User, _n_intervals: int | None) -> tuple[Any, ...]:
 
 def register_callbacks(app: dash.Dash) -> None:
     app.server.add_url_rule("/upload-result/<token>", view_func=upload_result)
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # untyped in Dash
+        SHOW_WHILE_POLLING,
+        Output(PROGRESS_HOLDER, "style"),
+        Input(ids.REBUILD_POLL, "disabled"),
+    )
     wire(
         app,
         upload,

@@ -132,7 +132,12 @@ def test_segments_summary_map_and_heatmap(scored_db):
     assert (
         sum(s.members for s in summary) == query(scored_db, "SELECT count(*) FROM customers")[0][0]
     )
-    assert summary[0].profile[0].startswith("much more orders")
+    # The test profile: orders 2.0 in the segment against 0.5 for everyone else; in words
+    # against the average customer, the effect size only on hover (issue 11, item 7).
+    average = summary[0].share * 2.0 + (1 - summary[0].share) * 0.5
+    assert summary[0].profile[0] == f"{round((2.0 / average - 1) * 100)} % more orders than average"
+    assert summary[0].profile_detail[0].startswith("effect size +1.20")
+    assert "effect size" not in " ".join(p for s in summary for p in s.profile)
     hdbscan = segment_summary(reader, "hdbscan")
     assert hdbscan[-1].segment_id == -1  # the noise group is shown, last
     points = segment_map_sample(reader, "kmeans", points=100)

@@ -234,3 +234,99 @@ def test_export_from_the_app_matches_the_count(scored_db, tmp_path):
     lines = response.data.decode().strip().splitlines()
     expected = count(WarehouseReader(scored_db), Cohort(churn_tier=("High",))).customers
     assert len(lines) - 1 == expected
+
+
+# --- churn risk (issue 11, item 5) ----------------------------------------------------------
+
+
+def risk_grid(content: str) -> dict[str, object]:
+    """The churn list's AgGrid props out of a rendered page."""
+
+    def find(node: object) -> dict[str, object] | None:
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == ids.RISK_GRID:
+                return node["props"]
+            children = list(node.values())
+        elif isinstance(node, list):
+            children = node
+        else:
+            return None
+        for child in children:
+            found = find(child)
+            if found is not None:
+                return found
+        return None
+
+    grid = find(json.loads(content))
+    assert grid is not None, "no churn list on the page"
+    return grid
+
+
+def test_the_churn_list_reads_only_risk_raising_factors_as_reasons(scored_db, tmp_path):
+    grid = risk_grid(make_client(scored_db, tmp_path).render("/churn"))
+    fields = [d["field"] for d in grid["columnDefs"]]
+    # The reasons come before the secondary columns, so they are on screen first.
+    assert fields.index("why_at_risk") < fields.index("recency_days")
+    recency = dict(
+        WarehouseReader(scored_db).rows("SELECT customer_id, recency_days FROM customers")
+    )
+    rows = grid["rowData"]
+    assert rows
+    for row in rows:
+        # The test scores say recency raised the risk and orders lowered it.
+        assert row["why_at_risk"] == f"{recency[row['customer_id']]} days since last visit"
+        assert row["lowers_risk"] == f"{row['orders']} orders"
+        assert "lowered" not in row["why_at_risk"] and "raised" not in row["why_at_risk"]
+
+
+def test_contacted_and_campaign_customers_are_marked_in_the_churn_list(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    rows = risk_grid(client.render("/churn"))["rowData"]
+    assert all(row["marked"] == "" for row in rows)
+    first, second = rows[0]["customer_id"], rows[1]["customer_id"]
+    status, log = client.call(
+        ids.RISK_LOG + ".children",
+        {ids.RISK_ADD + ".n_clicks": 1},
+        state={
+            ids.RISK_GRID + ".selectedRows": [{"customer_id": first}],
+            ids.RISK_CAMPAIGN + ".value": "Spring win-back",
+        },
+    )
+    assert status == 200
+    client.call(
+        ids.RISK_LOG + ".children",
+        {ids.RISK_CONTACTED + ".n_clicks": 1},
+        state={ids.RISK_GRID + ".selectedRows": [{"customer_id": second}]},
+    )
+    # The log's rewrite redraws the list with its marks, for the list's own cohort.
+    status, body = client.call(
+        ids.RISK_GRID + ".rowData",
+        {ids.RISK_LOG + ".children": log["response"][ids.RISK_LOG]["children"]},
+        state={ids.RISK_QUERY + ".data": ""},
+    )
+    assert status == 200
+    marked = {r["customer_id"]: r["marked"] for r in body["response"][ids.RISK_GRID]["rowData"]}
+    assert marked[first] == "in “Spring win-back”"
+    assert marked[second].startswith("contacted 20")
+    assert [c for c, m in marked.items() if m] == [first, second]
+    # A reload shows the same marks.
+    again = {r["customer_id"]: r["marked"] for r in risk_grid(client.render("/churn"))["rowData"]}
+    assert again == marked
+
+
+def test_the_campaign_button_does_not_look_disabled(scored_db, tmp_path):
+    content = make_client(scored_db, tmp_path).render("/churn")
+    page = json.loads(content)
+
+    def button(node: object) -> dict[str, object] | None:
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == ids.RISK_ADD:
+                return node["props"]
+            return next((b for b in map(button, node.values()) if b), None)
+        if isinstance(node, list):
+            return next((b for b in map(button, node) if b), None)
+        return None
+
+    add = button(page)
+    assert add is not None and not add.get("disabled")
+    assert add["color"] not in ("secondary", "light", "link")

@@ -256,3 +256,26 @@ def test_an_upload_past_the_time_ceiling_is_stopped(scored_db, tmp_path, upload_
     body = upload(client, "events.csv", "\n".join([EVENT_LOG_HEADER, *EVENTS]).encode())
     assert "events.csv: stopped after the 0 s upload time limit" in body
     assert not list(upload_temp.glob("shopsight-upload-*"))
+
+
+# ---- capabilities in words, progress only while rebuilding (issue 11, item 10) -------------
+def test_capabilities_read_in_words_with_what_each_turns_on(client):
+    content = client.render("/data")
+    # The generated shop logs carts and events one by one: both turn their views on.
+    assert "Carts are logged" in content
+    assert "Events are logged one by one" in content
+    assert "off: event-level funnels" not in content
+    assert "event-level funnels and early scoring of sessions" in content
+    page = json.loads(content)
+
+    def holder(node):
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == "rebuild-progress-holder":
+                return node["props"]
+            return next((h for h in map(holder, node.values()) if h), None)
+        if isinstance(node, list):
+            return next((h for h in map(holder, node) if h), None)
+        return None
+
+    # No rebuild runs: the progress bar is in the page, hidden.
+    assert holder(page)["style"] == {"display": "none"}

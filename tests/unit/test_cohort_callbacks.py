@@ -20,6 +20,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.callback_inputs import CHECKED, InvalidInput
 from dashboard.context import context
+from dashboard.figures import GREY
 from dashboard.pages.cohorts import callbacks, inputs
 from dashboard.pages.cohorts.controls import control_keys
 from dashboard.pages.cohorts.layout import data_options, filter_panel
@@ -346,3 +347,90 @@ def test_a_bad_value_is_quoted_but_never_in_full():
     assert len(message) < QUOTE_CHARS + 100
     with pytest.raises(CohortError, match="'no_such_key'"):
         Cohort.from_query("no_such_key=1")
+
+
+# ---- what the data can fill, in its own order (issue 11, item 6) ---------------------------
+
+
+def test_months_are_charted_by_date(demo, db):
+    figure = callbacks.update_facet("", {"type": ids.FACET_GRAPH, "key": "acquisition_month"})
+    bar = figure["data"][0]
+    top_down = bar["customdata"][::-1]  # plotly draws the last bar on top
+    months = WarehouseReader(db).rows(
+        "SELECT DISTINCT strftime(acquisition_month, '%Y-%m') FROM customers ORDER BY 1"
+    )
+    assert top_down == [m for (m,) in months]
+    assert len(top_down) > 1
+
+
+def test_a_filtered_facet_keeps_its_other_bars_greyed(demo, db):
+    buyer_months = WarehouseReader(db).rows(
+        "SELECT DISTINCT strftime(acquisition_month, '%Y-%m') FROM customers WHERE orders >= 1 "
+        "ORDER BY 1"
+    )
+    assert len(buyer_months) > 1
+    month = buyer_months[-1][0]
+    figure = callbacks.update_facet(
+        f"acquisition_month={month}&min_orders=1",
+        {"type": ids.FACET_GRAPH, "key": "acquisition_month"},
+    )
+    bar = figure["data"][0]
+    # Every month with buyers, not only the chosen one; the others greyed.
+    assert set(bar["customdata"]) == {m for (m,) in buyer_months}
+    colours = dict(zip(bar["customdata"], bar["marker"]["color"], strict=True))
+    assert colours[month] != GREY
+    assert {c for m, c in colours.items() if m != month} == {GREY}
+    # The other facets still count within the filter: the tier chart keeps its colours.
+    tiers = callbacks.update_facet(
+        f"acquisition_month={month}", {"type": ids.FACET_GRAPH, "key": "churn_tier"}
+    )["data"][0]
+    assert GREY not in tiers["marker"]["color"]
+    assert (
+        sum(tiers["x"]) == count(WarehouseReader(db), Cohort(acquisition_month=(month,))).customers
+    )
+
+
+def test_chips_name_segments_not_their_ids(demo, db):
+    ids_to_names = dict(
+        WarehouseReader(db).rows(
+            "SELECT DISTINCT segment_id::VARCHAR, segment_name FROM customers_scored"
+        )
+    )
+    segment = sorted(ids_to_names)[0]
+    values, starts, ends, value_ids, date_ids = panel_controls(Cohort(segment=(segment,)))
+    _, chips, error = callbacks.parse_filters(values, starts, ends, value_ids, date_ids)
+    assert error is None
+    assert f"segment: {ids_to_names[segment]}" in str(chips)
+    assert f"segment: {segment}'" not in str(chips)
+
+
+def hidden_keys(panel: Any) -> set[str]:
+    """The filter keys whose controls the panel holds but hides."""
+    keys = set()
+    for component in panel._traverse():
+        if getattr(component, "hidden", False):
+            for inner in component._traverse():
+                cid = getattr(inner, "id", None)
+                if isinstance(cid, dict):
+                    keys.add(cid["key"])
+    return keys
+
+
+def test_filters_the_data_cannot_fill_are_hidden_with_a_line_saying_why(demo, db):
+    # The generated shop has no country, device or traffic source.
+    panel = filter_panel(Cohort(), warehouse_shape(context().reader))
+    assert hidden_keys(panel) == {"country", "device", "traffic_source"}
+    text = str(panel.to_plotly_json())
+    assert "Not offered: Country, Device, Traffic source: no row of this data has a value" in text
+    # A link that sets one keeps it: shown (and kept in the query), not hidden.
+    linked = filter_panel(Cohort(country=("UK",)), warehouse_shape(context().reader))
+    assert "country" not in hidden_keys(linked)
+    store, _, _ = callbacks.parse_filters(*panel_controls(Cohort(country=("UK",))))
+    assert store == "country=UK"
+
+
+def test_the_customer_grid_leaves_out_columns_no_customer_fills(demo):
+    grid = callbacks.update_grid("")
+    fields = [c["field"] for c in grid.columnDefs]
+    assert "country" not in fields
+    assert {"customer_id", "orders", "churn_tier", "acquisition_month"} <= set(fields)

@@ -241,3 +241,44 @@ def test_segments_without_scores_say_so(tiny_db, tmp_path):
         cards, map_figure, heat_figure = segments.show_method("hdbscan")
     assert cards == []
     assert "no segments" in str(map_figure) and "no segments" in str(heat_figure)
+
+
+@pytest.mark.parametrize(
+    ("cards", "md", "xl"),
+    [(1, 1, 1), (2, 2, 2), (3, 3, 3), (4, 2, 4), (5, 3, 5), (6, 2, 3), (7, 4, 4), (8, 2, 4)],
+)
+def test_segment_cards_leave_no_card_alone_on_a_row(cards, md, xl):
+    assert segments.per_row(cards, (2, 3, 4)) == md
+    assert segments.per_row(cards, (4, 3, 5, 2)) == xl
+    for per in (md, xl):
+        last = cards % per or per
+        assert last >= 2 or cards == 1
+
+
+def test_profiles_read_against_the_average_customer():
+    from analytics.segments import compared_to_average
+
+    assert (
+        compared_to_average("average_order_value", 30.0, 50.0, -1.88)
+        == "spend per order 40 % lower than average"
+    )
+    assert compared_to_average("sessions", 6.5, 5.0, 0.7) == "30 % more visits than average"
+    assert compared_to_average("orders", 5.0, 2.0, 1.4) == "orders 2.5× the average"
+    assert compared_to_average("revenue", 3.0, 0.0, 0.5) == "spend higher than average"
+
+
+def test_settings_resolve_relative_paths_once_and_keep_the_warehouse_link(tmp_path, monkeypatch):
+    (tmp_path / "demo-data").mkdir()
+    build = tmp_path / "demo-data" / "warehouse.b1.duckdb"
+    build.write_bytes(b"")
+    (tmp_path / "demo-data" / "warehouse.duckdb").symlink_to(build.name)
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(db_path=Path("demo-data/warehouse.duckdb"))
+    monkeypatch.chdir("/")
+    # Made absolute against the folder it was given in, still the link a rebuild repoints.
+    assert settings.db_path == tmp_path / "demo-data" / "warehouse.duckdb"
+    assert settings.db_path.is_symlink()
+    assert settings.resolved_state_path == tmp_path / "demo-data" / "shopsight-state.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    given = Settings(db_path=Path("demo-data/warehouse.duckdb"), state_path=Path("s.sqlite3"))
+    assert given.resolved_state_path == tmp_path / "s.sqlite3"

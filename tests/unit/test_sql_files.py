@@ -38,6 +38,7 @@ EVERYONE = {
     "cohort_sessions": "SELECT * FROM sessions AS s WHERE true",
     "cohort_daily_sessions": "SELECT * FROM daily_sessions AS s WHERE true",
     "facet_rows": "SELECT c.* FROM customers_scored AS c WHERE true",
+    "customer_rows": "SELECT c.* FROM customers_scored AS c WHERE true",
 }
 
 
@@ -170,7 +171,7 @@ CASES: dict[str, Case] = {
     ),
     "analytics/facet_counts": Case(
         ("value", "label", "count"),
-        {"facet_order": ["High", "Medium", "Low"], "limit": 15},
+        {"facet_order": ["High", "Medium", "Low"], "by_value": False, "limit": 15},
         relations=("facet_rows",),
         slots={"value": "m.churn_tier", "label": "m.churn_tier"},
     ),
@@ -197,6 +198,9 @@ CASES: dict[str, Case] = {
     "analytics/export_sessions_scored": Case(
         ("session_id", "conversion_prob"),
         slots={"score_columns": ", ss.conversion_prob", "session_where": "true"},
+    ),
+    "analytics/filled_columns": Case(
+        ("customer_id", "country", "churn_tier"), relations=("customer_rows",)
     ),
     "analytics/segment_list": Case(
         ("segment_id", "segment_name", "members", "share", "profile"), {"method": "kmeans"}

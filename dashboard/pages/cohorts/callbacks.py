@@ -20,7 +20,7 @@ from dash.exceptions import PreventUpdate
 from analytics.cohort import Cohort, CohortError, quoted
 from analytics.cohort_filters import BY_KEY
 from analytics.cohort_sql import warehouse_shape
-from analytics.explore import FACETS, MAX_PAGE, compare, count, customer_columns, customer_page
+from analytics.explore import FACETS, MAX_PAGE, compare, count, customer_page
 from analytics.explore import facet_counts as compute_facet_counts
 from appstate.store import User
 from common.errors import ShopSightError
@@ -39,7 +39,13 @@ from dashboard.pages.cohorts.figures import (
     export_buttons,
     facet_figure,
 )
-from dashboard.pages.cohorts.layout import GRID_HOLDER, saved_links, saved_options
+from dashboard.pages.cohorts.layout import (
+    GRID_HOLDER,
+    chip_phrases,
+    grid_columns,
+    saved_links,
+    saved_options,
+)
 
 NOT_APPLIED = "Filter not applied"
 MAX_NAME = inputs.MAX_NAME
@@ -76,7 +82,7 @@ def parse_filters(
         cohort = Cohort.from_query(query_from_controls(by_key, dates))
     except (CohortError, ValueError, TypeError) as exc:
         return no_update, no_update, error_alert(str(exc), NOT_APPLIED)
-    return cohort.to_query(), chips(cohort.describe()), None
+    return cohort.to_query(), chips(chip_phrases(cohort)), None
 
 
 def _by_id_key(id_list: list[Any], values: list[Any]) -> dict[str, Any]:
@@ -137,7 +143,7 @@ def update_facet(query: str | None, graph_id: dict[str, Any] | None) -> Any:
 
 def update_grid(_query: str | None) -> Any:
     # The query is the trigger: a new grid drops the rows cached for the old cohort.
-    return customer_grid(customer_columns(context().reader))
+    return customer_grid(grid_columns())
 
 
 def grid_rows(request: dict[str, Any] | None, query: str | None) -> Any:

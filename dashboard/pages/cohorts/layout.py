@@ -12,7 +12,13 @@ from dash import dcc, html
 from analytics.cohort import Cohort
 from analytics.cohort_filters import FACET_FILTERS, FILTERS, CohortFilter
 from analytics.cohort_sql import WarehouseShape, unavailable_reason, warehouse_shape
-from analytics.explore import date_span, facet_counts
+from analytics.explore import (
+    customer_columns,
+    date_span,
+    describe,
+    facet_counts,
+    filled_columns,
+)
 from appstate.store import SavedCohort
 from dashboard import ids
 from dashboard.components import empty_state, page_header
@@ -23,6 +29,8 @@ from dashboard.pages.cohorts.controls import ControlData, control
 PATH = "/cohorts"
 TITLE = "Cohorts"
 GRID_HOLDER = "grid-holder"
+PANEL_BODY = "filter-panel-body"
+NO_VALUES = "no row of this data has a value for them"
 
 
 def data_options(key: str) -> list[tuple[str, str]]:
@@ -37,6 +45,19 @@ def data_options(key: str) -> list[tuple[str, str]]:
     return ctx.cached("filter-options", (key,), compute)
 
 
+def chip_phrases(cohort: Cohort) -> list[str]:
+    """The cohort's chips, segments by name (cached per build and query)."""
+    ctx = context()
+    return ctx.cached("describe", (cohort.to_query(),), lambda: describe(ctx.reader, cohort))
+
+
+def grid_columns() -> list[str]:
+    """Customer-table columns the grid may show: those at least one customer fills."""
+    ctx = context()
+    filled = ctx.cached("filled-columns", (), lambda: filled_columns(ctx.reader))
+    return [c for c in customer_columns(ctx.reader) if c in filled]
+
+
 def shown_facets(shape: WarehouseShape) -> list[CohortFilter]:
     """Facets to chart: those this data can filter on and holds values of (a chart of a
     dimension the data does not have is noise)."""
@@ -46,27 +67,46 @@ def shown_facets(shape: WarehouseShape) -> list[CohortFilter]:
 
 
 def filter_panel(cohort: Cohort, shape: WarehouseShape) -> dbc.Card:
-    """One control per declared filter; a filter the data cannot support is disabled, and
-    why is said once at the top."""
+    """One control per declared filter. A filter this data cannot fill (a capability it
+    lacks, or a column no row has a value in: country, device and source on the demo) is
+    hidden, and one line per cause says which and why; a hidden control stays in the page,
+    so a link that sets it keeps its value."""
     span = context().cached("span", (), lambda: date_span(context().reader))
     controls: list[Any] = []
-    reasons: list[str] = []
+    hidden: dict[str, list[str]] = {}
+    disabled: dict[str, list[str]] = {}
     for filt in FILTERS:
         reason = unavailable_reason(filt, shape)
-        if reason and reason not in reasons:
-            reasons.append(reason)
         options = data_options(filt.key) if filt.kind == "choice" and not reason else []
-        controls.append(control(filt, cohort, ControlData(reason is None, options, span)))
+        if reason is None and filt.kind == "choice" and not filt.choices and not options:
+            reason = NO_VALUES
+        made = control(filt, cohort, ControlData(reason is None, options, span))
+        if reason is not None and not _is_set(cohort, filt):
+            hidden.setdefault(reason, []).append(filt.label)
+            made = html.Div(made, hidden=True)
+        elif reason is not None:  # set by a link: shown, disabled, with the reason
+            disabled.setdefault(reason, []).append(filt.label)
+        controls.append(made)
     reset = dbc.Button(
         "Reset filters", id=ids.F_RESET, href=PATH, color="link", size="sm", external_link=True
     )
-    notes = [dbc.FormText(r, className="d-block mb-2") for r in reasons]
+    notes = [
+        dbc.FormText(f"Not offered: {', '.join(labels)}: {why}.", className="d-block mb-2")
+        for why, labels in hidden.items()
+    ] + [
+        dbc.FormText(f"{', '.join(labels)}: {why}.", className="d-block mb-2")
+        for why, labels in disabled.items()
+    ]
     return dbc.Card(
         [
             dbc.CardHeader("Filters"),
-            dbc.CardBody([*notes, *controls, reset], className="filter-panel"),
+            dbc.CardBody([*notes, *controls, reset], className="filter-panel", id=PANEL_BODY),
         ]
     )
+
+
+def _is_set(cohort: Cohort, filt: CohortFilter) -> bool:
+    return any(cohort.get(key) not in (None, (), False) for key in filt.query_keys)
 
 
 def _facet_chart(filt: CohortFilter) -> dbc.Col:
