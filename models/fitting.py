@@ -37,6 +37,7 @@ from models.candidates import (
     logit,
     raw_scores,
     sigmoid,
+    vote_in_order,
 )
 from models.evaluate import choose_threshold
 
@@ -255,7 +256,7 @@ def nested_search(
     forest_oof = np.zeros(y.size)
     for a, v in splits:
         forest = RandomForestClassifier(**space["forest"], n_jobs=2, random_state=seed)
-        forest.fit(encoded[a], y[a])
+        vote_in_order(forest.fit(encoded[a], y[a]))
         forest_oof[v] = logit(np.asarray(forest.predict_proba(encoded[v])[:, 1], np.float64))
     maps = [platt(boost_oof[seen], y[seen]), platt(forest_oof[seen], y[seen])]
     vote = logit(

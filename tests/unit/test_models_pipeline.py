@@ -160,14 +160,18 @@ def test_segments_show_hdbscan_noise_and_kmeans(trained):
     methods = dict(query(trained, "SELECT method, sum(members) FROM segments GROUP BY method"))
     customers = query(trained, "SELECT count(*) FROM customers")[0][0]
     assert methods == {"kmeans": customers, "hdbscan": customers}
-    names = [
-        r[0]
-        for r in query(
-            trained,
-            "SELECT segment_name FROM segments WHERE method = 'hdbscan' AND segment_id = -1",
-        )
-    ]
-    assert names in ([], ["Noise (unclustered)"])
+    # This shop's HDBSCAN fit leaves about one customer in nine unclustered (model_runs),
+    # and that group is shown as a named segment, not hidden.
+    noise_share = query(trained, "SELECT noise_share FROM model_runs WHERE candidate = 'hdbscan'")[
+        0
+    ][0]
+    assert 0.05 < noise_share < 0.2
+    noise = query(
+        trained,
+        "SELECT segment_name, share FROM segments WHERE method = 'hdbscan' AND segment_id = -1",
+    )
+    assert [name for name, _ in noise] == ["Noise (unclustered)"]
+    assert noise[0][1] == pytest.approx(noise_share, abs=0.05)
 
 
 def test_artifacts_are_json_with_a_sidecar_and_nothing_pickled(trained):
@@ -189,7 +193,14 @@ def test_report_json_shape(trained, capsys):
     tasks = json.loads(capsys.readouterr().out)
     churn = tasks["customer_churn"]
     assert churn["status"] == "trained"
-    assert churn["selected_model"] in ("logistic_regression", "xgboost")
+    # The selection rule, checked against the stored figures: the highest PR-AUC wins.
+    trained_runs = query(
+        trained,
+        "SELECT candidate, pr_auc FROM model_runs WHERE task = 'customer_churn' "
+        "AND status = 'trained' ORDER BY pr_auc DESC",
+    )
+    assert len(trained_runs) == 2 and trained_runs[0][1] > trained_runs[1][1]
+    assert churn["selected_model"] == trained_runs[0][0]
     for name in ("roc_auc", "pr_auc", "brier", "f1", "mae", "r2", "silhouette"):
         assert name in churn["metrics"]
     assert tasks["customer_revenue"]["metrics"]["mae"] is not None
