@@ -208,13 +208,19 @@ def test_the_nested_candidate_chooses_inside_its_training_rows_and_refits_exactl
     art.save_refit_rows(tmp_path, "n.rows.npz", x[train], y[train], groups[train])
     names = list(AGGREGATE_SESSION_FEATURES)
     meta = {
-        "kind": "classification", "candidate": "nested_ensemble", "format": "refit",
-        "params": fitted.params, "seed": 7, "nonnegative": False, "feature_names": names,
+        "kind": "classification",
+        "candidate": "nested_ensemble",
+        "format": "refit",
+        "params": fitted.params,
+        "seed": 7,
+        "nonnegative": False,
+        "feature_names": names,
         "refit_rows_file": "n.rows.npz",
         "refit_rows_hash": art.training_hash(x[train], y[train], names),
-        "calibration": fitted.calibration, "threshold": fitted.threshold,
+        "calibration": fitted.calibration,
+        "threshold": fitted.threshold,
         "model_version": "t.nested_ensemble.x",
-    }  # fmt: skip
+    }
     json.dumps(meta)  # the sidecar is plain JSON
     assert np.array_equal(load_model(tmp_path, meta).predict(x[~train]), p)
     # Searching is the candidate's own business: a recorded setting is rebuilt, not searched.

@@ -130,12 +130,26 @@ def test_model_runs_hold_every_candidate_and_the_protocol(trained):
             "training_data_hash, split_method, label_definition FROM model_runs",
         ),
         schema=[
-            "task", "candidate", "status", "selected", "roc_auc", "pr_auc", "brier", "f1",
-            "lift_at_10", "prevalence", "curves", "confusion", "feature_importance",
-            "leakage_verdict", "training_data_hash", "split_method", "label_definition",
+            "task",
+            "candidate",
+            "status",
+            "selected",
+            "roc_auc",
+            "pr_auc",
+            "brier",
+            "f1",
+            "lift_at_10",
+            "prevalence",
+            "curves",
+            "confusion",
+            "feature_importance",
+            "leakage_verdict",
+            "training_data_hash",
+            "split_method",
+            "label_definition",
         ],
         orient="row",
-    )  # fmt: skip
+    )
     churn = runs.filter((pl.col("task") == "customer_churn") & (pl.col("status") == "trained"))
     assert set(churn["candidate"]) == {"logistic_regression", "xgboost"}
     assert churn["selected"].sum() == 1
@@ -179,9 +193,16 @@ def test_artifacts_are_json_with_a_sidecar_and_nothing_pickled(trained):
     index = json.loads((folder / "index.json").read_text())
     meta = json.loads((folder / index["customer_churn"]).read_text())
     for key in (
-        "model_version", "training_data_hash", "label_definition", "cutoff", "metrics",
-        "split_method", "feature_names", "calibration", "threshold",
-    ):  # fmt: skip
+        "model_version",
+        "training_data_hash",
+        "label_definition",
+        "cutoff",
+        "metrics",
+        "split_method",
+        "feature_names",
+        "calibration",
+        "threshold",
+    ):
         assert key in meta
     assert (folder / meta["explainer_file"]).read_text().startswith("{")
     assert not list(folder.glob("*.pkl")) and not list(folder.glob("*.pickle"))
@@ -210,8 +231,22 @@ def test_report_json_shape(trained, capsys):
 
 def test_custom_labels_are_audited_and_scored(trained, capsys):
     # A formula of the mart's own columns is refused with the reason shown.
-    assert main(["train", "--db", str(trained), "--fast", "--label", "orders >= 2",
-                 "--label-name", "repeat_buyer", "--label-only"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--db",
+                str(trained),
+                "--fast",
+                "--label",
+                "orders >= 2",
+                "--label-name",
+                "repeat_buyer",
+                "--label-only",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "custom_repeat_buyer" in out and "refused" in out
     refused = query(
@@ -219,8 +254,22 @@ def test_custom_labels_are_audited_and_scored(trained, capsys):
     )
     assert refused[0][0] == "refused" and "orders" in refused[0][1]
     # A label no formula of the columns rebuilds is trained and scored.
-    assert main(["train", "--db", str(trained), "--fast", "--label", "hash(customer_id) % 3 = 0",
-                 "--label-name", "coin", "--label-only"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--db",
+                str(trained),
+                "--fast",
+                "--label",
+                "hash(customer_id) % 3 = 0",
+                "--label-name",
+                "coin",
+                "--label-only",
+            ]
+        )
+        == 0
+    )
     assert main(["score", "--db", str(trained)]) == 0
     # Training one label keeps the built-in models' runs.
     assert query(trained, "SELECT count(*) FROM model_runs WHERE task = 'customer_churn'")[0][0]
@@ -231,12 +280,28 @@ def test_custom_labels_are_audited_and_scored(trained, capsys):
 
 
 def test_a_label_that_fails_names_the_problem(trained, capsys):
-    assert main(["train", "--db", str(trained), "--label", "no_such_column > 1",
-                 "--label-name", "bad"]) == 1  # fmt: skip
+    assert (
+        main(
+            ["train", "--db", str(trained), "--label", "no_such_column > 1", "--label-name", "bad"]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "no_such_column" in err
-    assert main(["train", "--db", str(trained), "--label", "read_parquet('x') IS NULL",
-                 "--label-name", "bad"]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--db",
+                str(trained),
+                "--label",
+                "read_parquet('x') IS NULL",
+                "--label-name",
+                "bad",
+            ]
+        )
+        == 1
+    )
     assert "read_parquet" in capsys.readouterr().err
 
 
