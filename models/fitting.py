@@ -354,36 +354,6 @@ def _fit_nested(
     return fitted
 
 
-def refit_resolved(
-    candidate: Candidate,
-    params: dict[str, Any],
-    x: FloatArray,
-    y: npt.ArrayLike,
-    *,
-    seed: int,
-    calibration: list[float] | None,
-    threshold: float | None,
-) -> FittedModel:
-    """Rebuild a nested candidate from its recorded setting, calibration and threshold.
-
-    The setting was chosen, and the calibration fitted, on these very rows when training;
-    refitting the chosen setting (deterministic for the same rows and seed) reproduces the
-    model without running the search again, and the recorded calibration keeps its
-    probabilities those of the evaluated model.
-    """
-    labels = np.asarray(y, dtype=np.float64).astype(np.int64)
-    rows = subsample(labels, candidate.max_rows, seed, stratify=True)
-    model = fit_estimator(candidate, params, x[rows], labels[rows], seed)
-    return FittedModel(
-        candidate,
-        params,
-        model,
-        calibration=calibration,
-        threshold=threshold,
-        rows_fitted=rows.size,
-    )
-
-
 def fit_candidate(
     candidate: Candidate,
     x: FloatArray,
@@ -396,14 +366,14 @@ def fit_candidate(
 ) -> FittedModel:
     """Fit ``candidate`` on a training set; calibrate it on held-out training groups.
 
-    Deterministic for a given (candidate, params, seed, rows): this is what lets a selected
-    scikit-learn model be refitted at scoring time instead of being pickled.
+    Deterministic for a given (candidate, params, seed, rows) (a contract test checks every
+    candidate), so a run can be reproduced from its recorded settings.
     """
     if candidate.nested:
         if params is not None:
             raise ValueError(
-                f"{candidate.name} chooses its own setting; rebuild a recorded one with "
-                "refit_resolved"
+                f"{candidate.name} chooses its own setting; a recorded one is loaded from "
+                "its model file"
             )
         labels_nested = np.asarray(y, dtype=np.float64).astype(np.int64)
         return _fit_nested(candidate, x, labels_nested, np.asarray(groups), seed)

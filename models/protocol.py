@@ -106,7 +106,7 @@ def run_supervised(ctx: TrainContext, data: TaskData) -> None:
         ctx.record(_row(data, provenance, status="refused", reason=verdict.reason))
         return
     # Integer group codes: the same splits whether groups are customer ids or row hashes,
-    # and storable without pickling when a refit is needed at scoring time.
+    # so the folds never depend on how an id is spelt.
     data.groups = np.unique(data.groups.astype(str), return_inverse=True)[1].astype(np.int64)
     folds = None if data.split == "time" else split_rows(data, opts)
     sides = training_sides(data, folds, opts)

@@ -30,7 +30,7 @@ from models import features as feat
 from models.candidates import get_candidate
 from models.custom_task import custom_dataset
 from models.explain import OUTCOMES, contributions, reasons
-from models.fitting import FittedModel, fit_candidate, refit_resolved
+from models.fitting import FittedModel
 from models.labels import CustomLabel
 from models.segment_task import segment_table
 from models.segments import Scaler, profile, rfm_tiers
@@ -43,47 +43,33 @@ Progress = Callable[[str], None]
 
 
 def load_model(directory: Path, meta: dict[str, Any]) -> FittedModel:
-    """The selected model of a task: XGBoost from its JSON, or a deterministic refit.
+    """The selected model of a task, as trained: XGBoost from its JSON, any other from skops.
+
+    The recorded calibration and threshold come with it, so its probabilities are those of
+    the evaluated model.
 
     Raises
     ------
     ArtifactError
-        When the stored training rows do not match the recorded hash.
+        When the model file is missing, names an untrusted type, or is in a format this
+        version no longer reads (the refitted models of ADR 0004).
     """
     candidate = get_candidate(meta["kind"], meta["candidate"])
     if meta["format"] == "xgboost-json":
-        return FittedModel(
-            candidate,
-            meta["params"],
-            art.load_booster(directory, meta["model_file"]),
-            calibration=meta["calibration"],
-            threshold=meta["threshold"],
-            nonnegative=bool(meta["nonnegative"]),
-        )
-    x, y, groups = art.load_refit_rows(directory, meta["refit_rows_file"])
-    if art.training_hash(x, y, meta["feature_names"]) != meta["refit_rows_hash"]:
+        model: Any = art.load_booster(directory, meta["model_file"])
+    elif meta["format"] == "skops":
+        model = art.load_model_file(directory, meta["model_file"])
+    else:
         raise art.ArtifactError(
-            f"{meta['model_version']}: stored training rows do not match the recorded hash; "
-            "run `shopsight train` again"
+            f"{meta['model_version']}: stored as {meta['format']!r}, which this version no "
+            "longer reads; run `shopsight train` again"
         )
-    if candidate.nested:
-        # The recorded setting, not a new search: the model that scores is the one trained.
-        return refit_resolved(
-            candidate,
-            meta["params"],
-            x,
-            y,
-            seed=int(meta["seed"]),
-            calibration=meta["calibration"],
-            threshold=meta["threshold"],
-        )
-    return fit_candidate(
+    return FittedModel(
         candidate,
-        x,
-        y,
-        groups,
-        seed=int(meta["seed"]),
-        params=meta["params"],
+        meta["params"],
+        model,
+        calibration=meta["calibration"],
+        threshold=meta["threshold"],
         nonnegative=bool(meta["nonnegative"]),
     )
 

@@ -16,26 +16,14 @@ from models.task_data import TaskData
 from models.train_context import TrainContext
 
 
-def _model_files(
-    ctx: TrainContext,
-    data: TaskData,
-    final: FittedModel,
-    version: str,
-    final_rows: npt.NDArray[np.int64],
-) -> tuple[str | None, str | None]:
-    """XGBoost's own JSON model, or the training rows a scikit-learn model is refitted on."""
+def _model_file(ctx: TrainContext, final: FittedModel, version: str) -> tuple[str, str]:
+    """XGBoost's own JSON model, or any other model in skops' format: (file, format)."""
     if final.candidate.name == "xgboost":
         booster = final.booster()
         assert booster is not None
-        return art.save_booster(ctx.artifacts_dir, f"{version}.xgboost.json", booster), None
-    refit = art.save_refit_rows(
-        ctx.artifacts_dir,
-        f"{version}.rows.npz",
-        data.x[final_rows],
-        data.y[final_rows],
-        data.groups[final_rows],
-    )
-    return None, refit
+        name = art.save_booster(ctx.artifacts_dir, f"{version}.xgboost.json", booster)
+        return name, "xgboost-json"
+    return art.save_model(ctx.artifacts_dir, f"{version}.skops", final.model), "skops"
 
 
 def save_task_artifacts(
@@ -51,7 +39,7 @@ def save_task_artifacts(
 ) -> None:
     """Write the selected model's files and sidecar; point the task's index entry at it."""
     explainer_file = art.save_booster(ctx.artifacts_dir, f"{version}.explainer.json", explainer)
-    model_file, refit_file = _model_files(ctx, data, final, version, final_rows)
+    model_file, model_format = _model_file(ctx, final, version)
     cutoff, train_cutoff = provenance.cutoff, provenance.train_cutoff
     meta = {
         "model_version": version,
@@ -61,10 +49,9 @@ def save_task_artifacts(
         "candidate": final.candidate.name,
         "params": final.params,
         "seed": ctx.options.seed,
-        "format": "xgboost-json" if model_file else "refit",
+        "format": model_format,
         "model_file": model_file,
-        "refit_rows_file": refit_file,
-        "refit_rows_hash": art.training_hash(data.x[final_rows], data.y[final_rows], data.names),
+        "model_rows": int(final_rows.size),
         "explainer_file": explainer_file,
         "calibration": final.calibration,
         "calibration_method": (

@@ -2,9 +2,10 @@
 ``models.candidates`` and must keep these promises).
 
 Every candidate refits deterministically: fitted twice on the same rows with the same seed
-it predicts the same, and the scoring path (``models.score.load_model``: XGBoost from its
-JSON, any other candidate refitted from the stored rows) reproduces the trained model's
-predictions. That is what lets ADR 0004 store no pickles.
+it predicts the same (so a run can be reproduced from its recorded settings), and the
+scoring path (``models.score.load_model``: XGBoost from its JSON, any other candidate from
+its skops file, whose every type must be on the trusted list) reproduces the trained
+model's predictions without a pickle (ADR 0005).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from models import artifacts as art
-from models.candidates import CLASSIFIERS, NESTED_CLASSIFIERS, REGRESSORS, Candidate
+from models.candidates import CLASSIFIERS, NESTED_CLASSIFIERS, REGRESSORS, Candidate, fit_estimator
 from models.features import AGGREGATE_SESSION_FEATURES
 from models.fitting import FittedModel, fit_candidate
 from models.score import load_model
@@ -53,7 +54,7 @@ def test_every_candidate_refits_deterministically(candidate, tmp_path):
     np.testing.assert_array_equal(second.predict(x[held_out]), expected)
     assert second.params == first.params
     assert (second.calibration, second.threshold) == (first.calibration, first.threshold)
-    meta = _sidecar(tmp_path, first, x[train], y[train], groups[train])
+    meta = _sidecar(tmp_path, first, x[train])
     scored = load_model(tmp_path, meta).predict(x[held_out])
     if meta["format"] == "xgboost-json":
         # The loaded booster calibrates its float32 margin directly; the trained wrapper went
@@ -64,9 +65,7 @@ def test_every_candidate_refits_deterministically(candidate, tmp_path):
         np.testing.assert_array_equal(scored, expected)
 
 
-def _sidecar(
-    directory, fitted: FittedModel, x: np.ndarray, y: np.ndarray, groups: np.ndarray
-) -> dict:
+def _sidecar(directory, fitted: FittedModel, x: np.ndarray) -> dict:
     """What ``models.task_artifacts`` writes for a selected model, for this fit."""
     names = [f"f{j}" for j in range(x.shape[1])]
     meta = {
@@ -87,10 +86,22 @@ def _sidecar(
             format="xgboost-json", model_file=art.save_booster(directory, "m.json", booster)
         )
     else:
-        art.save_refit_rows(directory, "m.rows.npz", x, y, groups)
-        meta.update(
-            format="refit",
-            refit_rows_file="m.rows.npz",
-            refit_rows_hash=art.training_hash(x, y, names),
-        )
+        meta.update(format="skops", model_file=art.save_model(directory, "m.skops", fitted.model))
     return meta
+
+
+def test_the_calibrated_vote_loads_from_its_trusted_types(tmp_path):
+    # The nested candidate's other shape (XGBoost soft-voted with a forest), which the small
+    # rows above may not choose: its file holds our vote and the forest's trees.
+    candidate = next(c for c in NESTED_CLASSIFIERS if c.name == "nested_ensemble")
+    x, y, _ = _rows(candidate)
+    params = {
+        "resolved": True,
+        "xgboost": {"n_estimators": 20, "max_depth": 3, "learning_rate": 0.1},
+        "forest": {"n_estimators": 20, "min_samples_leaf": 5, "max_features": "sqrt"},
+        "member_calibration": [[1.0, 0.0], [0.8, 0.1]],
+    }
+    model = fit_estimator(candidate, params, x, y.astype(np.int64), 7)
+    assert type(model.steps[-1][1]).__name__ == "CalibratedVote"
+    loaded = art.load_model_file(tmp_path, art.save_model(tmp_path, "v.skops", model))
+    np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
