@@ -28,7 +28,7 @@ from joblib import Parallel, delayed
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
-from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
+from sklearn.model_selection import GroupShuffleSplit
 
 from models.candidates import (
     Candidate,
@@ -40,6 +40,8 @@ from models.candidates import (
     vote_in_order,
 )
 from models.evaluate import choose_threshold
+from models.group_folds import Fold as Split
+from models.group_folds import stratified_group_folds
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -173,18 +175,14 @@ def _inner_pr_auc(y: npt.NDArray[np.int64], oof: FloatArray, splits: list[Any]) 
     return float(np.mean([average_precision_score(y[v], oof[v]) for _, v in splits]))
 
 
-Split = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
-
-
 def _inner_splits(
     space: dict[str, Any], x: FloatArray, y: npt.NDArray[np.int64], groups: Any, seed: int
 ) -> list[Split]:
     """Inner folds stratified by the label and grouped like the outer ones; a fold without
     both classes on each side is dropped."""
-    folds = StratifiedGroupKFold(n_splits=space["inner_folds"], shuffle=True, random_state=seed)
     splits = [
         (a, v)
-        for a, v in folds.split(x, y, np.asarray(groups))
+        for a, v in stratified_group_folds(y, np.asarray(groups), space["inner_folds"], seed)
         if np.unique(y[a]).size == 2 and np.unique(y[v]).size == 2
     ]
     if len(splits) < 2:
@@ -398,11 +396,10 @@ def _fit_crossfitted(
     seed: int,
 ) -> FittedModel:
     """Out-of-fold raw scores of the training rows calibrate the final fit on all of them."""
-    folds = StratifiedGroupKFold(n_splits=CROSSFIT_FOLDS, shuffle=True, random_state=seed)
     held_out = np.zeros(labels.size)
     done = np.zeros(labels.size, dtype=bool)
     probe: FittedModel | None = None
-    for inner_fit, inner_cal in folds.split(x, labels, groups):
+    for inner_fit, inner_cal in stratified_group_folds(labels, groups, CROSSFIT_FOLDS, seed):
         if np.unique(labels[inner_fit]).size < 2:
             continue
         rows = inner_fit[subsample(labels[inner_fit], candidate.max_rows, seed, stratify=True)]

@@ -26,10 +26,11 @@ from models.evaluate import (
     regression_metrics,
 )
 from models.fitting import FittedModel, fit_candidate, subsample
+from models.group_folds import Fold
 from models.leakage import audit_label
 from models.run_rows import baseline_run, candidate_run
 from models.runs import RunRecord, TaskProvenance
-from models.splits import Fold, split_rows, split_words
+from models.splits import split_rows, split_words
 from models.task_artifacts import save_task_artifacts
 from models.task_data import CandidateResult, TaskData
 from models.train_context import TrainContext, TrainOptions

@@ -6,17 +6,12 @@ split; customer horizons split by time (train at an earlier cutoff, evaluate at 
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
-import numpy.typing as npt
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit
 
+from models.group_folds import Fold, stratified_group_folds
 from models.task_data import TaskData
 from models.train_context import TrainOptions
-
-#: (training rows, evaluation rows) of one fold.
-Fold = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
 
 def split_rows(data: TaskData, opts: TrainOptions) -> list[Fold]:
@@ -24,10 +19,9 @@ def split_rows(data: TaskData, opts: TrainOptions) -> list[Fold]:
     n = data.y.size
     if data.split == "cv":
         if data.kind == "classification":
-            splitter: Any = StratifiedGroupKFold(
-                n_splits=opts.cv_folds, shuffle=True, random_state=opts.seed
+            return stratified_group_folds(
+                data.y.astype(np.int64), data.groups, opts.cv_folds, opts.seed
             )
-            return list(splitter.split(np.zeros(n), data.y.astype(np.int64), data.groups))
         return list(GroupKFold(n_splits=opts.cv_folds).split(np.zeros(n), data.y, data.groups))
     splitter = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=opts.seed)
     train_idx, test_idx = next(splitter.split(np.zeros(n), data.y, data.groups))

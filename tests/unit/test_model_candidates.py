@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.model_selection import StratifiedGroupKFold
 
 from models import artifacts as art
 from models.candidates import CLASSIFIERS, NESTED_CLASSIFIERS, REGRESSORS, Candidate, fit_estimator
 from models.features import AGGREGATE_SESSION_FEATURES
 from models.fitting import FittedModel, fit_candidate
+from models.group_folds import stratified_group_folds
 from models.score import load_model
 
 ALL = (*CLASSIFIERS, *REGRESSORS, *NESTED_CLASSIFIERS)
@@ -105,3 +107,25 @@ def test_the_calibrated_vote_loads_from_its_trusted_types(tmp_path):
     assert type(model.steps[-1][1]).__name__ == "CalibratedVote"
     loaded = art.load_model_file(tmp_path, art.save_model(tmp_path, "v.skops", model))
     np.testing.assert_array_equal(loaded.predict_proba(x), model.predict_proba(x))
+
+
+@pytest.mark.parametrize("case", range(40))
+def test_stratified_group_folds_are_scikit_learns_exactly(case):
+    # Random shapes: 2, 3 or 5 folds; binary (rare or common positives) or three classes;
+    # from nearly one row per group to many rows per group; many seeds.
+    rng = np.random.default_rng(case)
+    n = int(rng.integers(40, 600))
+    n_splits = int(rng.choice([2, 3, 5]))
+    if case % 5 == 0:
+        y = rng.integers(0, 3, n)
+    else:
+        y = (rng.random(n) < rng.uniform(0.08, 0.6)).astype(np.int64)
+    groups = rng.integers(0, int(rng.integers(n // 8 + n_splits, n + 1)), n)
+    seed = int(rng.integers(0, 1000))
+    reference = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    expected = list(reference.split(np.zeros(n), y, groups))
+    got = stratified_group_folds(y, groups, n_splits, seed)
+    assert len(got) == len(expected) == n_splits
+    for (train, test), (want_train, want_test) in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(test, want_test)
+        np.testing.assert_array_equal(train, want_train)
