@@ -8,14 +8,14 @@ Layout (default: an ``artifacts/`` folder next to the ``--db`` link, gitignored)
                                         definition, cutoff, split, params, metrics,
                                         calibration map, threshold, feature names
       <model_version>.xgboost.json      XGBoost's own JSON model format
+      <model_version>.skops             any other selected model, in skops' format
       <model_version>.explainer.json    the task's XGBoost model, used for the reasons
 
 Nothing is pickled. XGBoost models are stored in XGBoost's JSON format; calibration maps,
 k-means centres and scalers are plain numbers in the sidecar. A selected scikit-learn model
-(logistic regression, tree, forest, SVM, MLP) is *refitted* at scoring time from its recorded
-candidate, parameters and seed on the same training rows, which are rebuilt from the warehouse
-and checked against the recorded training-data hash, so a changed warehouse cannot silently
-feed a different model.
+(logistic regression, tree, forest, SVM, MLP, the nested ensemble) is stored with
+``skops.io`` and loaded only when every type the file names is in :data:`TRUSTED_TYPES`
+(ADR 0005; it replaced refitting the model at scoring time, ADR 0004).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import skops.io as sio
 import xgboost as xgb
 
 from common.errors import ShopSightError
@@ -77,30 +78,52 @@ def load_booster(directory: Path, name: str) -> xgb.Booster:
     return booster
 
 
-def save_refit_rows(
-    directory: Path, name: str, x: FloatArray, y: FloatArray, groups: npt.NDArray[np.int64]
-) -> str:
-    """Training rows of a selected scikit-learn model, as plain arrays (``.npz``, no pickle).
+#: Every type a stored model may contain beyond the ones skops trusts by default (plain
+#: scikit-learn estimators, NumPy arrays and built-ins): our own transformers and vote, the
+#: tree structures, the MLP's optimiser state and XGBoost inside the nested candidate. A file
+#: naming any other type is refused before anything in it is built (ADR 0005).
+TRUSTED_TYPES: tuple[str, ...] = (
+    "models.candidates.CalibratedVote",
+    "models.candidates.ShoppersEncoding",
+    "models.candidates.SignedLog",
+    "numpy.dtype",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.tree._tree.Tree",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+)
 
-    Scoring refits the model from these rows with its recorded parameters and seed; the
-    rows' hash is checked against the sidecar first.
-    """
+
+def save_model(directory: Path, name: str, model: Any) -> str:
+    """A fitted scikit-learn model in skops' format (a zip of JSON and arrays, no pickle)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
-    tmp = path.with_name(f".{path.stem}.tmp.npz")
-    np.savez_compressed(tmp, x=x, y=y, groups=groups)
+    tmp = path.with_name(f".{path.stem}.tmp.skops")
+    sio.dump(model, tmp)
     os.replace(tmp, path)
     return name
 
 
-def load_refit_rows(
-    directory: Path, name: str
-) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+def load_model_file(directory: Path, name: str) -> Any:
+    """A model saved by :func:`save_model`, built only from :data:`TRUSTED_TYPES`.
+
+    Raises
+    ------
+    ArtifactError
+        When the file is missing or names a type outside the trusted list.
+    """
     path = directory / name
     if not path.is_file():
-        raise ArtifactError(f"{path}: training rows missing; run `shopsight train` again")
-    with np.load(path, allow_pickle=False) as stored:
-        return stored["x"], stored["y"], stored["groups"]
+        raise ArtifactError(f"{path}: model file missing; run `shopsight train` again")
+    untrusted = sio.get_untrusted_types(file=path)
+    refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if refused:
+        raise ArtifactError(
+            f"{path}: the model file names types that are not trusted ({', '.join(refused)}); "
+            "it was not loaded"
+        )
+    return sio.load(path, trusted=untrusted)
 
 
 def save_sidecar(directory: Path, meta: dict[str, Any]) -> Path:

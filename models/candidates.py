@@ -484,6 +484,22 @@ def fit_estimator(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         model.fit(x, y)
+    return vote_in_order(model)
+
+
+def vote_in_order(model: Any) -> Any:
+    """Make a fitted forest (alone, last in a pipeline, or in a vote) predict on one thread.
+
+    scikit-learn adds a forest's tree votes in whatever order its threads finish, so on two
+    threads the last bit of a probability changed from call to call, and with it a
+    calibration map and an F1 threshold: a refit did not reproduce the trained model.
+    Fitting still uses both threads (the trees do not depend on the thread count).
+    """
+    inner = model.steps[-1][1] if isinstance(model, Pipeline) else model
+    members = inner.members if isinstance(inner, CalibratedVote) else [inner]
+    for member in members:
+        if isinstance(member, RandomForestClassifier | RandomForestRegressor):
+            member.set_params(n_jobs=1)
     return model
 
 

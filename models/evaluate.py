@@ -16,9 +16,13 @@ from sklearn.metrics import (
     adjusted_rand_score,
     average_precision_score,
     brier_score_loss,
+    confusion_matrix,
+    mean_absolute_error,
     precision_recall_curve,
+    r2_score,
     roc_auc_score,
     roc_curve,
+    root_mean_squared_error,
     silhouette_score,
 )
 
@@ -106,14 +110,7 @@ def classification_metrics(
     y = np.asarray(y_true, dtype=np.int64)
     p = np.clip(np.asarray(prob, dtype=np.float64), 0.0, 1.0)
     both = 0 < y.sum() < y.size
-    predicted = p >= threshold
-    tp = int(np.sum(predicted & (y == 1)))
-    fp = int(np.sum(predicted & (y == 0)))
-    fn = int(np.sum(~predicted & (y == 1)))
-    tn = int(np.sum(~predicted & (y == 0)))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    counts = confusion_counts(y, p >= threshold)
     curves: dict[str, Any] = {"calibration": reliability_curve(y, p)}
     if both:
         fpr, tpr, _ = roc_curve(y, p)
@@ -125,28 +122,50 @@ def classification_metrics(
         "pr_auc": float(average_precision_score(y, p)) if both else None,
         "brier": float(brier_score_loss(y, p)),
         "lift_at_10": lift_at(y, p, 0.10),
-        "f1": f1,
-        "precision": precision,
-        "recall": recall,
-        "accuracy": (tp + tn) / y.size if y.size else None,
+        "f1": counts["f1"],
+        "precision": counts["precision"],
+        "recall": counts["recall"],
+        "accuracy": counts["accuracy"],
         "threshold": float(threshold),
         "prevalence": float(y.mean()) if y.size else None,
         "n": int(y.size),
-        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+        "confusion": counts["confusion"],
         "curves": curves,
     }
 
 
+def confusion_counts(y_true: npt.ArrayLike, predicted: npt.ArrayLike) -> dict[str, Any]:
+    """The confusion matrix of 0/1 decisions, and F1, precision, recall and accuracy from it.
+
+    Precision, recall and F1 are 0 where undefined (nothing predicted, or no positives), and
+    accuracy is None for no rows: a figure that is not one is not shown as a score.
+    """
+    y = np.asarray(y_true, dtype=np.int64)
+    hits = np.asarray(predicted, dtype=bool).astype(np.int64)
+    tn, fp, fn, tp = (int(c) for c in confusion_matrix(y, hits, labels=[0, 1]).ravel())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return {
+        # The harmonic mean of the two figures above (not 2tp / (2tp + fp + fn), which
+        # differs in the last bit): the value model_runs has always stored.
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "precision": precision,
+        "recall": recall,
+        "accuracy": (tp + tn) / y.size if y.size else None,
+        "confusion": {"tp": tp, "fp": fp, "fn": fn, "tn": tn},
+    }
+
+
 def regression_metrics(y_true: npt.ArrayLike, predicted: npt.ArrayLike) -> dict[str, float]:
-    """MAE, RMSE and R² (R² against the test set's own mean, as scikit-learn defines it)."""
+    """MAE, RMSE and R² (scikit-learn's); R² is NaN, not a made-up 0 or 1, for a constant
+    target."""
     y = np.asarray(y_true, dtype=np.float64)
     f = np.asarray(predicted, dtype=np.float64)
-    err = y - f
-    total = float(np.sum((y - y.mean()) ** 2))
+    constant = y.size < 2 or float(np.sum((y - y.mean()) ** 2)) == 0.0
     return {
-        "mae": float(np.mean(np.abs(err))),
-        "rmse": float(np.sqrt(np.mean(err**2))),
-        "r2": 1.0 - float(np.sum(err**2)) / total if total > 0 else float("nan"),
+        "mae": float(mean_absolute_error(y, f)),
+        "rmse": float(root_mean_squared_error(y, f)),
+        "r2": float("nan") if constant else float(r2_score(y, f)),
         "n": float(y.size),
     }
 

@@ -28,7 +28,7 @@ from joblib import Parallel, delayed
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
-from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold
+from sklearn.model_selection import GroupShuffleSplit
 
 from models.candidates import (
     Candidate,
@@ -37,8 +37,11 @@ from models.candidates import (
     logit,
     raw_scores,
     sigmoid,
+    vote_in_order,
 )
 from models.evaluate import choose_threshold
+from models.group_folds import Fold as Split
+from models.group_folds import stratified_group_folds
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -172,6 +175,116 @@ def _inner_pr_auc(y: npt.NDArray[np.int64], oof: FloatArray, splits: list[Any]) 
     return float(np.mean([average_precision_score(y[v], oof[v]) for _, v in splits]))
 
 
+def _inner_splits(
+    space: dict[str, Any], x: FloatArray, y: npt.NDArray[np.int64], groups: Any, seed: int
+) -> list[Split]:
+    """Inner folds stratified by the label and grouped like the outer ones; a fold without
+    both classes on each side is dropped."""
+    splits = [
+        (a, v)
+        for a, v in stratified_group_folds(y, np.asarray(groups), space["inner_folds"], seed)
+        if np.unique(y[a]).size == 2 and np.unique(y[v]).size == 2
+    ]
+    if len(splits) < 2:
+        raise ValueError("too few rows of each class for an inner cross-validation")
+    return splits
+
+
+def _grid(space: dict[str, Any]) -> list[dict[str, Any]]:
+    names = list(space["xgboost_grid"])
+    values = itertools.product(*(space["xgboost_grid"][n] for n in names))
+    return [dict(zip(names, v, strict=True)) for v in values]
+
+
+@dataclass(frozen=True)
+class _BoostSearch:
+    """The best XGBoost setting of the grid, its inner out-of-fold log-odds, and every
+    setting's inner score."""
+
+    score: float
+    setting: dict[str, Any]
+    oof: FloatArray
+    trials: list[dict[str, Any]]
+
+
+def _search_boost(
+    space: dict[str, Any],
+    encoded: FloatArray,
+    y: npt.NDArray[np.int64],
+    splits: list[Split],
+    seed: int,
+) -> _BoostSearch:
+    """Each setting fitted on each inner training part, stopping early on its validation
+    part; scored by the mean inner PR-AUC; its trees the mean early-stopping round."""
+    boost = dict(space["xgboost"])
+    rounds, stop, metric = (
+        boost.pop("max_rounds"),
+        boost.pop("early_stopping_rounds"),
+        boost.pop("eval_metric"),
+    )
+
+    def inner_fit(setting: dict[str, Any], fit_rows: Any, val_rows: Any) -> tuple[Any, int]:
+        model = xgb.XGBClassifier(
+            **boost,
+            **setting,
+            n_estimators=rounds,
+            early_stopping_rounds=stop,
+            eval_metric=metric,
+            tree_method="hist",
+            n_jobs=1,
+            random_state=seed,
+        )
+        eval_set = [(encoded[val_rows], y[val_rows])]
+        model.fit(encoded[fit_rows], y[fit_rows], eval_set=eval_set, verbose=False)
+        # Predictions stop at the best round the validation part chose.
+        margin = np.asarray(model.predict(encoded[val_rows], output_margin=True), np.float64)
+        return margin, int(model.best_iteration) + 1
+
+    grid = _grid(space)
+    done = Parallel(n_jobs=SEARCH_THREADS, prefer="threads")(
+        delayed(inner_fit)(s, a, v) for s in grid for a, v in splits
+    )
+    trials: list[dict[str, Any]] = []
+    best: _BoostSearch | None = None
+    for i, setting in enumerate(grid):
+        oof = np.zeros(y.size)
+        trees = []
+        for j, (_, v) in enumerate(splits):
+            margin, best_round = done[i * len(splits) + j]
+            oof[v] = margin
+            trees.append(best_round)
+        score = _inner_pr_auc(y, oof, splits)
+        resolved = {**boost, **setting, "n_estimators": int(round(float(np.mean(trees))))}
+        trials.append({"xgboost": resolved, "inner_pr_auc": round(score, 5)})
+        if best is None or score > best.score:
+            best = _BoostSearch(score, resolved, oof, trials)
+    assert best is not None
+    return best
+
+
+def _forest_vote(
+    space: dict[str, Any],
+    encoded: FloatArray,
+    y: npt.NDArray[np.int64],
+    splits: list[Split],
+    boost_oof: FloatArray,
+    seen: npt.NDArray[np.bool_],
+    seed: int,
+) -> tuple[FloatArray, list[list[float]]]:
+    """The calibrated soft vote of the chosen XGBoost and a random forest, out of fold, and
+    the members' Platt maps (fitted on the inner out-of-fold scores)."""
+    forest_oof = np.zeros(y.size)
+    for a, v in splits:
+        forest = RandomForestClassifier(**space["forest"], n_jobs=2, random_state=seed)
+        vote_in_order(forest.fit(encoded[a], y[a]))
+        forest_oof[v] = logit(np.asarray(forest.predict_proba(encoded[v])[:, 1], np.float64))
+    maps = [platt(boost_oof[seen], y[seen]), platt(forest_oof[seen], y[seen])]
+    shares = sigmoid(maps[0][0] * boost_oof + maps[0][1]) + sigmoid(
+        maps[1][0] * forest_oof + maps[1][1]
+    )
+    return logit(shares / 2), maps
+
+
 def nested_search(
     candidate: Candidate,
     x: FloatArray,
@@ -190,85 +303,26 @@ def nested_search(
     PR-AUC is higher. Ties keep the earlier setting of the grid, and XGBoost alone.
     """
     space = candidate.params
-    group_values = np.asarray(groups)
-    folds = StratifiedGroupKFold(n_splits=space["inner_folds"], shuffle=True, random_state=seed)
-    splits = [
-        (a, v)
-        for a, v in folds.split(x, y, group_values)
-        if np.unique(y[a]).size == 2 and np.unique(y[v]).size == 2
-    ]
-    if len(splits) < 2:
-        raise ValueError("too few rows of each class for an inner cross-validation")
+    splits = _inner_splits(space, x, y, groups, seed)
     encoded = ShoppersEncoding().fit(x).transform(x)
-    boost = dict(space["xgboost"])
-    rounds, stop, metric = (
-        boost.pop("max_rounds"),
-        boost.pop("early_stopping_rounds"),
-        boost.pop("eval_metric"),
-    )
-    grid_names = list(space["xgboost_grid"])
-    grid = [
-        dict(zip(grid_names, values, strict=True))
-        for values in itertools.product(*(space["xgboost_grid"][n] for n in grid_names))
-    ]
-
-    def inner_fit(setting: dict[str, Any], fit_rows: Any, val_rows: Any) -> tuple[Any, int]:
-        model = xgb.XGBClassifier(
-            **boost, **setting, n_estimators=rounds, early_stopping_rounds=stop,
-            eval_metric=metric, tree_method="hist", n_jobs=1, random_state=seed,
-        )  # fmt: skip
-        model.fit(
-            encoded[fit_rows], y[fit_rows],
-            eval_set=[(encoded[val_rows], y[val_rows])], verbose=False,
-        )  # fmt: skip
-        # Predictions stop at the best round the validation part chose.
-        margin = np.asarray(model.predict(encoded[val_rows], output_margin=True), np.float64)
-        return margin, int(model.best_iteration) + 1
-
-    jobs = [(s, a, v) for s in grid for a, v in splits]
-    done = Parallel(n_jobs=SEARCH_THREADS, prefer="threads")(
-        delayed(inner_fit)(s, a, v) for s, a, v in jobs
-    )
-    trials: list[dict[str, Any]] = []
-    best: tuple[float, dict[str, Any], FloatArray] | None = None
-    for i, setting in enumerate(grid):
-        oof = np.zeros(y.size)
-        trees = []
-        for j, (_, v) in enumerate(splits):
-            margin, best_round = done[i * len(splits) + j]
-            oof[v] = margin
-            trees.append(best_round)
-        score = _inner_pr_auc(y, oof, splits)
-        resolved = {**boost, **setting, "n_estimators": int(round(float(np.mean(trees))))}
-        trials.append({"xgboost": resolved, "inner_pr_auc": round(score, 5)})
-        if best is None or score > best[0]:
-            best = (score, resolved, oof)
-    assert best is not None
-    score, chosen, boost_oof = best
+    boost = _search_boost(space, encoded, y, splits, seed)
+    trials = boost.trials
     params: dict[str, Any] = {
-        "resolved": True, "encoding": space["encoding"], "xgboost": chosen, "forest": None,
-        "member_calibration": None, "inner_pr_auc": round(score, 5),
-    }  # fmt: skip
+        "resolved": True,
+        "encoding": space["encoding"],
+        "xgboost": boost.setting,
+        "forest": None,
+        "member_calibration": None,
+        "inner_pr_auc": round(boost.score, 5),
+    }
     seen = np.zeros(y.size, dtype=bool)
     for _, v in splits:
         seen[v] = True
-    forest_oof = np.zeros(y.size)
-    for a, v in splits:
-        forest = RandomForestClassifier(**space["forest"], n_jobs=2, random_state=seed)
-        forest.fit(encoded[a], y[a])
-        forest_oof[v] = logit(np.asarray(forest.predict_proba(encoded[v])[:, 1], np.float64))
-    maps = [platt(boost_oof[seen], y[seen]), platt(forest_oof[seen], y[seen])]
-    vote = logit(
-        (
-            sigmoid(maps[0][0] * boost_oof + maps[0][1])
-            + sigmoid(maps[1][0] * forest_oof + maps[1][1])
-        )
-        / 2
-    )
+    vote, maps = _forest_vote(space, encoded, y, splits, boost.oof, seen, seed)
     vote_score = _inner_pr_auc(y, vote, splits)
     trials.append({"vote_with_forest": space["forest"], "inner_pr_auc": round(vote_score, 5)})
-    oof = boost_oof
-    if vote_score > score:
+    oof = boost.oof
+    if vote_score > boost.score:
         params.update(
             forest=space["forest"], member_calibration=maps, inner_pr_auc=round(vote_score, 5)
         )
@@ -298,32 +352,6 @@ def _fit_nested(
     return fitted
 
 
-def refit_resolved(
-    candidate: Candidate,
-    params: dict[str, Any],
-    x: FloatArray,
-    y: npt.ArrayLike,
-    *,
-    seed: int,
-    calibration: list[float] | None,
-    threshold: float | None,
-) -> FittedModel:
-    """Rebuild a nested candidate from its recorded setting, calibration and threshold.
-
-    The setting was chosen, and the calibration fitted, on these very rows when training;
-    refitting the chosen setting (deterministic for the same rows and seed) reproduces the
-    model without running the search again, and the recorded calibration keeps its
-    probabilities those of the evaluated model.
-    """
-    labels = np.asarray(y, dtype=np.float64).astype(np.int64)
-    rows = subsample(labels, candidate.max_rows, seed, stratify=True)
-    model = fit_estimator(candidate, params, x[rows], labels[rows], seed)
-    return FittedModel(
-        candidate, params, model, calibration=calibration, threshold=threshold,
-        rows_fitted=rows.size,
-    )  # fmt: skip
-
-
 def fit_candidate(
     candidate: Candidate,
     x: FloatArray,
@@ -336,14 +364,14 @@ def fit_candidate(
 ) -> FittedModel:
     """Fit ``candidate`` on a training set; calibrate it on held-out training groups.
 
-    Deterministic for a given (candidate, params, seed, rows): this is what lets a selected
-    scikit-learn model be refitted at scoring time instead of being pickled.
+    Deterministic for a given (candidate, params, seed, rows) (a contract test checks every
+    candidate), so a run can be reproduced from its recorded settings.
     """
     if candidate.nested:
         if params is not None:
             raise ValueError(
-                f"{candidate.name} chooses its own setting; rebuild a recorded one with "
-                "refit_resolved"
+                f"{candidate.name} chooses its own setting; a recorded one is loaded from "
+                "its model file"
             )
         labels_nested = np.asarray(y, dtype=np.float64).astype(np.int64)
         return _fit_nested(candidate, x, labels_nested, np.asarray(groups), seed)
@@ -354,35 +382,56 @@ def fit_candidate(
         model = fit_estimator(candidate, params, x[rows], target[rows], seed)
         return FittedModel(candidate, params, model, rows_fitted=rows.size, nonnegative=nonnegative)
     labels = target.astype(np.int64)
-    group_values = np.asarray(groups)
     if labels.size <= CROSSFIT_MAX_ROWS:
-        # Out-of-fold raw scores of the training rows, then the final fit on all of them.
-        folds = StratifiedGroupKFold(n_splits=CROSSFIT_FOLDS, shuffle=True, random_state=seed)
-        held_out = np.zeros(labels.size)
-        done = np.zeros(labels.size, dtype=bool)
-        probe: FittedModel | None = None
-        for inner_fit, inner_cal in folds.split(x, labels, group_values):
-            if np.unique(labels[inner_fit]).size < 2:
-                continue
-            rows = inner_fit[subsample(labels[inner_fit], candidate.max_rows, seed, stratify=True)]
-            probe = FittedModel(
-                candidate, params, fit_estimator(candidate, params, x[rows], labels[rows], seed)
-            )
-            held_out[inner_cal] = log_odds(probe.raw(x[inner_cal]), probe)
-            done[inner_cal] = True
-        rows = subsample(labels, candidate.max_rows, seed, stratify=True)
-        model = fit_estimator(candidate, params, x[rows], labels[rows], seed)
-        fitted = FittedModel(candidate, params, model, rows_fitted=rows.size)
-        if probe is not None and np.unique(labels[done]).size == 2:
-            fitted.calibration = platt(held_out[done], labels[done])
-            a, b = fitted.calibration
-            oof = 1.0 / (1.0 + np.exp(-(a * held_out[done] + b)))
-            fitted.threshold = choose_threshold(labels[done], oof)
-        else:
-            fitted.threshold = 0.5
-        return fitted
+        return _fit_crossfitted(candidate, params, x, labels, np.asarray(groups), seed)
+    return _fit_holdout_calibrated(candidate, params, x, labels, np.asarray(groups), seed)
+
+
+def _fit_crossfitted(
+    candidate: Candidate,
+    params: dict[str, Any],
+    x: FloatArray,
+    labels: npt.NDArray[np.int64],
+    groups: npt.NDArray[Any],
+    seed: int,
+) -> FittedModel:
+    """Out-of-fold raw scores of the training rows calibrate the final fit on all of them."""
+    held_out = np.zeros(labels.size)
+    done = np.zeros(labels.size, dtype=bool)
+    probe: FittedModel | None = None
+    for inner_fit, inner_cal in stratified_group_folds(labels, groups, CROSSFIT_FOLDS, seed):
+        if np.unique(labels[inner_fit]).size < 2:
+            continue
+        rows = inner_fit[subsample(labels[inner_fit], candidate.max_rows, seed, stratify=True)]
+        probe = FittedModel(
+            candidate, params, fit_estimator(candidate, params, x[rows], labels[rows], seed)
+        )
+        held_out[inner_cal] = log_odds(probe.raw(x[inner_cal]), probe)
+        done[inner_cal] = True
+    rows = subsample(labels, candidate.max_rows, seed, stratify=True)
+    model = fit_estimator(candidate, params, x[rows], labels[rows], seed)
+    fitted = FittedModel(candidate, params, model, rows_fitted=rows.size)
+    if probe is not None and np.unique(labels[done]).size == 2:
+        fitted.calibration = platt(held_out[done], labels[done])
+        a, b = fitted.calibration
+        oof = 1.0 / (1.0 + np.exp(-(a * held_out[done] + b)))
+        fitted.threshold = choose_threshold(labels[done], oof)
+    else:
+        fitted.threshold = 0.5
+    return fitted
+
+
+def _fit_holdout_calibrated(
+    candidate: Candidate,
+    params: dict[str, Any],
+    x: FloatArray,
+    labels: npt.NDArray[np.int64],
+    groups: npt.NDArray[Any],
+    seed: int,
+) -> FittedModel:
+    """Large training sets: 20 % of the groups held back to calibrate and place the threshold."""
     splitter = GroupShuffleSplit(n_splits=1, test_size=CALIBRATION_SHARE, random_state=seed)
-    fit_idx, cal_idx = next(splitter.split(x, labels, group_values))
+    fit_idx, cal_idx = next(splitter.split(x, labels, groups))
     if np.unique(labels[cal_idx]).size < 2 or np.unique(labels[fit_idx]).size < 2:
         fit_idx, cal_idx = np.arange(labels.size), np.arange(0)
     rows = fit_idx[subsample(labels[fit_idx], candidate.max_rows, seed, stratify=True)]

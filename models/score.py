@@ -29,10 +29,12 @@ from threadpoolctl import threadpool_limits
 from models import artifacts as art
 from models import features as feat
 from models.candidates import get_candidate
+from models.custom_task import custom_dataset
 from models.explain import OUTCOMES, contributions, reasons
-from models.fitting import FittedModel, fit_candidate, refit_resolved
+from models.fitting import FittedModel
 from models.labels import CustomLabel
 from models.outputs import EXPECTED_REVENUE, VALUE_AT_RISK
+from models.segment_task import segment_table
 from models.segments import Scaler, profile, rfm_tiers
 from models.tiers import churn_tier
 from warehouse.engine import run
@@ -43,39 +45,35 @@ Progress = Callable[[str], None]
 
 
 def load_model(directory: Path, meta: dict[str, Any]) -> FittedModel:
-    """The selected model of a task: XGBoost from its JSON, or a deterministic refit.
+    """The selected model of a task, as trained: XGBoost from its JSON, any other from skops.
+
+    The recorded calibration and threshold come with it, so its probabilities are those of
+    the evaluated model.
 
     Raises
     ------
     ArtifactError
-        When the stored training rows do not match the recorded hash.
+        When the model file is missing, names an untrusted type, or is in a format this
+        version no longer reads (the refitted models of ADR 0004).
     """
     candidate = get_candidate(meta["kind"], meta["candidate"])
     if meta["format"] == "xgboost-json":
-        return FittedModel(
-            candidate,
-            meta["params"],
-            art.load_booster(directory, meta["model_file"]),
-            calibration=meta["calibration"],
-            threshold=meta["threshold"],
-            nonnegative=bool(meta["nonnegative"]),
-        )
-    x, y, groups = art.load_refit_rows(directory, meta["refit_rows_file"])
-    if art.training_hash(x, y, meta["feature_names"]) != meta["refit_rows_hash"]:
+        model: Any = art.load_booster(directory, meta["model_file"])
+    elif meta["format"] == "skops":
+        model = art.load_model_file(directory, meta["model_file"])
+    else:
         raise art.ArtifactError(
-            f"{meta['model_version']}: stored training rows do not match the recorded hash; "
-            "run `shopsight train` again"
+            f"{meta['model_version']}: stored as {meta['format']!r}, which this version no "
+            "longer reads; run `shopsight train` again"
         )
-    if candidate.nested:
-        # The recorded setting, not a new search: the model that scores is the one trained.
-        return refit_resolved(
-            candidate, meta["params"], x, y, seed=int(meta["seed"]),
-            calibration=meta["calibration"], threshold=meta["threshold"],
-        )  # fmt: skip
-    return fit_candidate(
-        candidate, x, y, groups, seed=int(meta["seed"]), params=meta["params"],
+    return FittedModel(
+        candidate,
+        meta["params"],
+        model,
+        calibration=meta["calibration"],
+        threshold=meta["threshold"],
         nonnegative=bool(meta["nonnegative"]),
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -171,12 +169,7 @@ def score_models(
         say("assigning segments")
         segments, assigned = _segments(con, caps, directory, index)
         timings["segments"] = time.perf_counter() - t0
-        if assigned is not None:
-            entity, table = assigned
-            if entity == "customer":
-                customers = customers.join(table, on="customer_id", how="left")
-            else:
-                sessions = sessions.join(table, on="session_id", how="left")
+        sessions, customers = _attach_segments(sessions, customers, assigned)
         sessions = _with_contract_columns(sessions, SESSION_CONTRACT).with_columns(
             pl.lit(scored_at).alias("scored_at")
         )
@@ -192,10 +185,23 @@ def score_models(
             t0 = time.perf_counter()
             _replace(con, "custom_label_scores", _score_custom(con, db_path, directory, custom))
             timings["custom_label_scores"] = time.perf_counter() - t0
-    return ScoreSummary(
-        sessions.height, customers.height, segments.height, time.perf_counter() - started,
-        timings, counts,
-    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    heights = (sessions.height, customers.height, segments.height)
+    return ScoreSummary(*heights, seconds, timings, counts)
+
+
+def _attach_segments(
+    sessions: pl.DataFrame,
+    customers: pl.DataFrame,
+    assigned: tuple[str, pl.DataFrame] | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Each row's segment columns, on the table of the entity that was segmented."""
+    if assigned is None:
+        return sessions, customers
+    entity, table = assigned
+    if entity == "customer":
+        return sessions, customers.join(table, on="customer_id", how="left")
+    return sessions.join(table, on="session_id", how="left"), customers
 
 
 #: Columns the dashboard and exports rely on (a README contract): present even when the
@@ -341,24 +347,28 @@ def _score_customers(
     return out
 
 
+#: The ``segments`` table when no segment model was trained: empty, with its columns.
+SEGMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "method": pl.String(),
+    "entity": pl.String(),
+    "segment_id": pl.Int64(),
+    "segment_name": pl.String(),
+    "members": pl.Int64(),
+    "share": pl.Float64(),
+    "profile": pl.String(),
+    "model_version": pl.String(),
+}
+
+
 def _segments(
     con: duckdb.DuckDBPyConnection,
     caps: dict[str, bool],
     directory: Path,
     index: dict[str, str],
 ) -> tuple[pl.DataFrame, tuple[str, pl.DataFrame] | None]:
-    from models.train import segment_table
-
-    empty = pl.DataFrame(
-        schema={
-            "method": pl.String, "entity": pl.String, "segment_id": pl.Int64,
-            "segment_name": pl.String, "members": pl.Int64, "share": pl.Float64,
-            "profile": pl.String, "model_version": pl.String,
-        }
-    )  # fmt: skip
     keys = [k for k in index if k.endswith("_segments.kmeans")]
     if not keys:
-        return empty, None
+        return pl.DataFrame(schema=SEGMENTS_SCHEMA), None
     km = art.load_sidecar(directory, keys[0])
     entity, table, _ = segment_table(con, caps, int(km.get("horizon_days") or 30))
     key = f"{entity}_id"
@@ -367,13 +377,7 @@ def _segments(
     scaler = Scaler(np.asarray(km["scaler_mean"]), np.asarray(km["scaler_scale"]))
     z = scaler.apply(x)
     centers = np.asarray(km["centers"])
-    # Nearest centre, in blocks so a million rows never make a million × k × d array.
-    km_labels = np.concatenate(
-        [
-            np.argmin(((z[i : i + 200_000, None, :] - centers[None]) ** 2).sum(axis=2), axis=1)
-            for i in range(0, z.shape[0], 200_000)
-        ]
-    ).astype(np.int64)
+    km_labels = _nearest_centre(z, centers)
     assigned = pl.DataFrame(
         {
             key: table[key],
@@ -386,14 +390,7 @@ def _segments(
     hd_key = keys[0].replace(".kmeans", ".hdbscan")
     if hd_key in index:
         hd = art.load_sidecar(directory, hd_key)
-        classes = np.asarray(hd["classes"], dtype=np.int64)
-        if hd["assigner_file"]:
-            assigner = art.load_booster(directory, hd["assigner_file"])
-            codes = np.asarray(assigner.inplace_predict(z), dtype=np.float64)
-            picked = codes.argmax(axis=1) if codes.ndim == 2 else (codes > 0.5).astype(np.int64)
-            hd_labels = classes[picked]
-        else:
-            hd_labels = np.full(z.shape[0], classes[0], dtype=np.int64)
+        hd_labels = _hdbscan_labels(directory, hd, z)
         assigned = assigned.with_columns(
             pl.Series("hdbscan_segment_id", hd_labels),
             pl.Series(
@@ -403,6 +400,28 @@ def _segments(
         )
         rows = pl.concat([rows, _segment_rows("hdbscan", entity, x, hd_labels, names, hd)])
     return rows, (entity, assigned)
+
+
+def _nearest_centre(z: FloatArray, centers: FloatArray) -> npt.NDArray[np.int64]:
+    """K-means assignment, in blocks so a million rows never make a million × k × d array."""
+    return np.concatenate(
+        [
+            np.argmin(((z[i : i + 200_000, None, :] - centers[None]) ** 2).sum(axis=2), axis=1)
+            for i in range(0, z.shape[0], 200_000)
+        ]
+    ).astype(np.int64)
+
+
+def _hdbscan_labels(directory: Path, hd: dict[str, Any], z: FloatArray) -> npt.NDArray[np.int64]:
+    """HDBSCAN's segment for every row, from the XGBoost assigner trained on its sample."""
+    classes = np.asarray(hd["classes"], dtype=np.int64)
+    if not hd["assigner_file"]:
+        return np.full(z.shape[0], classes[0], dtype=np.int64)
+    assigner = art.load_booster(directory, hd["assigner_file"])
+    codes = np.asarray(assigner.inplace_predict(z), dtype=np.float64)
+    picked = codes.argmax(axis=1) if codes.ndim == 2 else (codes > 0.5).astype(np.int64)
+    out: npt.NDArray[np.int64] = classes[picked]
+    return out
 
 
 def _segment_rows(
@@ -434,8 +453,6 @@ def _segment_rows(
 def _score_custom(
     con: duckdb.DuckDBPyConnection, db_path: Path, directory: Path, tasks: list[str]
 ) -> pl.DataFrame:
-    from models.train import custom_dataset
-
     parts = []
     for task in tasks:
         predictor = Predictor.load(directory, task)

@@ -1,12 +1,15 @@
 """Model building blocks on toy data: metrics, the leakage audit, label validation, tiers,
-reasons, segment naming and the no-pickle refit path."""
+reasons, segment naming and the no-pickle model files."""
 
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from models import artifacts as art
 from models.candidates import SHOPPERS_ENCODED, ShoppersEncoding, get_candidate
@@ -152,31 +155,39 @@ def test_rfm_tiers():
     assert tiers["rfm_tier"][0] == "Champions"
 
 
-def test_a_selected_sklearn_model_is_refitted_not_unpickled(tmp_path):
+def test_a_selected_sklearn_model_is_stored_without_pickle_and_loads_only_trusted_types(
+    tmp_path,
+):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(400, 3))
     y = (x[:, 0] + rng.normal(size=400) > 0).astype(float)
     groups = np.arange(400)
     candidate = get_candidate("classification", "logistic_regression")
     fitted = fit_candidate(candidate, x, y, groups, seed=7)
-    art.save_refit_rows(tmp_path, "m.rows.npz", x, y, groups)
     meta = {
         "kind": "classification",
         "candidate": "logistic_regression",
-        "format": "refit",
+        "format": "skops",
+        "model_file": art.save_model(tmp_path, "m.skops", fitted.model),
         "params": candidate.params,
-        "seed": 7,
+        "calibration": fitted.calibration,
+        "threshold": fitted.threshold,
         "nonnegative": False,
         "feature_names": ["a", "b", "c"],
-        "refit_rows_file": "m.rows.npz",
-        "refit_rows_hash": art.training_hash(x, y, ["a", "b", "c"]),
         "model_version": "t.logistic_regression.x",
     }
-    refitted = load_model(tmp_path, meta)
-    assert np.allclose(refitted.predict(x), fitted.predict(x))
-    meta["refit_rows_hash"] = "0" * 64
-    with pytest.raises(art.ArtifactError, match="hash"):
+    # skops' format is a zip of JSON and arrays, not a pickle stream.
+    assert (tmp_path / "m.skops").read_bytes()[:2] == b"PK"
+    loaded = load_model(tmp_path, meta)
+    assert np.array_equal(loaded.predict(x), fitted.predict(x))
+    # A model file that would call os.system when used is refused before it is built.
+    hostile = Pipeline([("run", FunctionTransformer(os.system)), ("model", fitted.model)])
+    meta["model_file"] = art.save_model(tmp_path, "hostile.skops", hostile)
+    with pytest.raises(art.ArtifactError, match="not trusted.*system"):
         load_model(tmp_path, meta)
+    # An artifact of the refit era is named, not half-loaded.
+    with pytest.raises(art.ArtifactError, match="train` again"):
+        load_model(tmp_path, {**meta, "format": "refit"})
     json.dumps(meta)  # the sidecar is plain JSON
 
 
@@ -206,21 +217,23 @@ def test_the_nested_candidate_chooses_inside_its_training_rows_and_refits_exactl
     # Deterministic: the same training rows make the same choice.
     again = fit_candidate(candidate, x[train], y[train], groups[train], seed=7)
     assert again.params == fitted.params
-    # Scoring rebuilds the recorded setting, calibration and threshold: same probabilities.
-    art.save_refit_rows(tmp_path, "n.rows.npz", x[train], y[train], groups[train])
-    names = list(AGGREGATE_SESSION_FEATURES)
+    # Scoring loads the trained model with its calibration and threshold: same probabilities.
     meta = {
-        "kind": "classification", "candidate": "nested_ensemble", "format": "refit",
-        "params": fitted.params, "seed": 7, "nonnegative": False, "feature_names": names,
-        "refit_rows_file": "n.rows.npz",
-        "refit_rows_hash": art.training_hash(x[train], y[train], names),
-        "calibration": fitted.calibration, "threshold": fitted.threshold,
+        "kind": "classification",
+        "candidate": "nested_ensemble",
+        "format": "skops",
+        "model_file": art.save_model(tmp_path, "n.skops", fitted.model),
+        "params": fitted.params,
+        "nonnegative": False,
+        "feature_names": list(AGGREGATE_SESSION_FEATURES),
+        "calibration": fitted.calibration,
+        "threshold": fitted.threshold,
         "model_version": "t.nested_ensemble.x",
-    }  # fmt: skip
+    }
     json.dumps(meta)  # the sidecar is plain JSON
     assert np.array_equal(load_model(tmp_path, meta).predict(x[~train]), p)
-    # Searching is the candidate's own business: a recorded setting is rebuilt, not searched.
-    with pytest.raises(ValueError, match="refit_resolved"):
+    # Searching is the candidate's own business: a recorded setting is loaded, not searched.
+    with pytest.raises(ValueError, match="its model file"):
         fit_candidate(candidate, x, y, groups, seed=7, params=fitted.params)
 
 

@@ -1,0 +1,119 @@
+"""What one ``shopsight train`` run knows while it trains: options, capabilities, the runs.
+
+Split from :mod:`models.train` so the task modules and the protocol share it without
+importing the orchestration that calls them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from models import features as feat
+from models.labels import CustomLabel
+from models.runs import RunRecord
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TrainOptions:
+    """What ``shopsight train`` does; the defaults are the documented protocol."""
+
+    horizon_days: int = 30
+    label: CustomLabel | None = None
+    artifacts_dir: Path | None = None
+    #: Demo mode: only the fast candidates (logistic regression / linear, XGBoost).
+    fast: bool = False
+    only_candidates: tuple[str, ...] | None = None
+    seed: int = 7
+    cv_folds: int = 5
+    #: Tables up to this many rows are cross-validated; larger ones get one group holdout.
+    max_cv_rows: int = 60_000
+    #: Evaluation rows per candidate (a seeded sample of larger test sets).
+    max_test_rows: int = 100_000
+    segment_sample: int = 50_000
+    hdbscan_sample: int = 15_000
+    prefix_events: tuple[int, ...] = (1, 3, 5)
+    #: False: train only the custom label, keeping the built-in models' runs and artifacts.
+    builtin: bool = True
+
+
+class TrainContext:
+    """The warehouse connection, its capabilities and everything the run has recorded."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        db_path: Path,
+        options: TrainOptions,
+        artifacts_dir: Path,
+        progress: Progress | None,
+    ) -> None:
+        self.con = con
+        self.db_path = db_path
+        self.options = options
+        self.artifacts_dir = artifacts_dir
+        self.progress = progress
+        self.caps = {
+            str(name): (bool(avail), str(reason))
+            for name, avail, reason in feat.rows(
+                con, "SELECT name, available, reason FROM capabilities"
+            )
+        }
+        self.build_id = str(feat.rows(con, "SELECT build_id FROM build_info")[0][0])
+        self.window = feat.data_window(con)
+        self.train_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+        self.trained_at = datetime.now(UTC).replace(tzinfo=None)
+        self.runs: list[RunRecord] = []
+        #: task -> sidecar of the model that scores it (``artifacts/index.json``).
+        self.index: dict[str, str] = {}
+        self.task_seconds: dict[str, float] = {}
+
+    def say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    def has(self, name: str) -> bool:
+        return self.caps.get(name, (False, ""))[0]
+
+    def reason(self, name: str, default: str = "unknown") -> str:
+        """Why a capability is (un)available, in the warehouse's words."""
+        return self.caps.get(name, (False, default))[1]
+
+    def missing(self, *names: str) -> str | None:
+        why = [f"{n}: {self.reason(n)}" for n in names if not self.has(n)]
+        return "; ".join(why) if why else None
+
+    def record(self, run: RunRecord) -> RunRecord:
+        """Add ``run`` to ``model_runs``, stamped with this training run's identity."""
+        stamped = replace(
+            run,
+            run_id=f"{self.train_id}:{run.task}:{run.candidate or '-'}",
+            train_id=self.train_id,
+            build_id=self.build_id,
+            trained_at=self.trained_at,
+        )
+        self.runs.append(stamped)
+        return stamped
+
+    def unavailable(self, task: str, entity: str, kind: str, reason: str) -> None:
+        self.say(f"{task}: unavailable — {reason}")
+        self.record(RunRecord(task, entity, kind, status="unavailable", reason=reason))
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        """Add the wall time of the block to ``task_seconds[name]`` (benchmarks read it)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            self.task_seconds[name] = self.task_seconds.get(name, 0.0) + elapsed
