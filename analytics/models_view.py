@@ -164,7 +164,7 @@ def row_counts(run: dict[str, Any]) -> list[tuple[str, int]]:
     found = {key: run.get(key) for _, key in ROW_COUNTS}
     if found["n_train"] == found["rows_fitted"]:
         found["n_train"] = None
-    return [(label, int(found[key])) for label, key in ROW_COUNTS if found[key] is not None]
+    return [(label, int(value)) for label, key in ROW_COUNTS if (value := found[key]) is not None]
 
 
 def _session_aggregate(reader: WarehouseReader, tables: set[str]) -> bool:
