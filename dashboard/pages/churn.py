@@ -17,7 +17,15 @@ from appstate.store import User
 from dashboard import ids
 from dashboard.auth import may, requires
 from dashboard.callback_inputs import CLICKS, ID, Records, Text, wire
-from dashboard.components import card, chart_card, chips, empty_state, page_header, status
+from dashboard.components import (
+    card,
+    chart_card,
+    chips,
+    empty_state,
+    page_header,
+    phone_columns,
+    status,
+)
 from dashboard.context import context
 from dashboard.figures import tier_bars
 from models.outputs import CATALOGUE
@@ -51,6 +59,10 @@ def _log_table(rows: list[Any]) -> Any:
         ]
     )
     return dbc.Table([head, body], size="sm", striped=True, className="small mb-0")
+
+
+#: What a phone shows of the list: who, how much is at stake, how likely they leave.
+PHONE_COLUMNS = ("customer_id", "value_at_risk", "churn_prob")
 
 
 def _column_defs(columns: list[str]) -> list[dict[str, Any]]:
@@ -98,7 +110,7 @@ def _risk_card(view: ChurnView, may_act: bool) -> dbc.Card:
     grid = dag.AgGrid(
         id=ids.RISK_GRID,
         rowData=rows,
-        columnDefs=_column_defs(list(view.at_risk.columns)),
+        columnDefs=phone_columns(_column_defs(list(view.at_risk.columns)), PHONE_COLUMNS),
         defaultColDef={"resizable": True, "sortable": True, "minWidth": 110},
         dashGridOptions={
             "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True},
