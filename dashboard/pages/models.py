@@ -228,7 +228,7 @@ def _facts(view: TaskView) -> dbc.Table:
             ]
         ),
         size="sm",
-        className="small mb-0",
+        className="small mb-0 facts-table",
     )
 
 
