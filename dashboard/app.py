@@ -18,11 +18,12 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import flask
-from dash import html
+from dash import Input, Output, State, html
 from dash_bootstrap_templates import load_figure_template
 
 from appstate.store import AppState
 from common.errors import ShopSightError
+from dashboard import ids
 from dashboard.cache import ResultCache
 from dashboard.callback_inputs import CLICKS, Flag, Spec, Text, check_requests
 from dashboard.components import empty_state, error_alert
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> dash.Dash:
         )
         module.register_callbacks(app)
     app.layout = shell(settings, modules)
+    register_shell_callbacks(app)
     _register_routes(server)
     # After the sign-in gate (in _register_routes), so signed-out requests still get 401.
     check_requests(app, FOREIGN_CALLBACKS)
@@ -134,8 +136,18 @@ def warm_cache(app: dash.Dash) -> threading.Thread:
     return thread
 
 
+#: The menu button opens and closes the links; following a link closes them again.
+_TOGGLE_MENU = """
+function(clicks, path, open) {
+    const trigger = (dash_clientside.callback_context.triggered[0] || {}).prop_id || '';
+    return trigger.startsWith('nav-toggler') ? !open : false;
+}
+"""
+
+
 def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Div]:
-    """The frame around every page: navigation, demo banner, page container."""
+    """The frame around every page: navigation, demo banner, page container. Below the
+    ``lg`` breakpoint (tablets, phones) the links fold into a menu button."""
 
     def layout() -> html.Div:
         nav = [dbc.NavItem(dbc.NavLink(m.TITLE, href=m.PATH, active="exact")) for m in modules]
@@ -155,13 +167,29 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
                                 href="/",
                                 className="navbar-brand d-flex align-items-center",
                             ),
-                            dbc.Nav(nav, navbar=True, className="me-auto"),
-                            _user_badge(settings),
+                            dbc.NavbarToggler(
+                                [
+                                    html.Span(className="navbar-toggler-icon"),
+                                    html.Span("Menu", className="visually-hidden"),
+                                ],
+                                id=ids.NAV_TOGGLER,
+                                n_clicks=0,
+                            ),
+                            dbc.Collapse(
+                                [
+                                    dbc.Nav(nav, navbar=True, className="me-auto"),
+                                    _user_badge(settings),
+                                ],
+                                id=ids.NAV_COLLAPSE,
+                                is_open=False,
+                                navbar=True,
+                            ),
                         ],
                         fluid=True,
                     ),
                     color="primary",
                     dark=True,
+                    expand="lg",
                     className="mb-3",
                 ),
                 dbc.Container(dash.page_container, fluid=True, className="pb-5"),
@@ -169,6 +197,17 @@ def shell(settings: Settings, modules: list[ModuleType]) -> Callable[[], html.Di
         )
 
     return layout
+
+
+def register_shell_callbacks(app: dash.Dash) -> None:
+    """The menu button (in the browser: no request reaches the server)."""
+    app.clientside_callback(  # type: ignore[no-untyped-call]  # untyped in Dash
+        _TOGGLE_MENU,
+        Output(ids.NAV_COLLAPSE, "is_open"),
+        Input(ids.NAV_TOGGLER, "n_clicks"),
+        Input("_pages_location", "pathname"),
+        State(ids.NAV_COLLAPSE, "is_open"),
+    )
 
 
 def _asset_url(path: str) -> str:

@@ -78,14 +78,20 @@ def kpi_card(kpi: Kpi) -> html.Div:
     """A KPI card: value, definition on hover, and a sparkline of its monthly trend."""
     card_id = f"kpi-{kpi.name}"
     body: list[Any] = [
-        html.Div(kpi.label, className="kpi-label"),
+        html.Div(
+            [html.Span(kpi.label), *definition_tip(card_id, kpi.label, kpi.definition)],
+            className="kpi-label d-flex align-items-start gap-1",
+        ),
         html.Div(kpi.display, className="kpi-value", id=f"{card_id}-value"),
     ]
     if not kpi.available:
         body.append(html.Div(kpi.reason, className="kpi-reason small text-muted"))
     elif len(kpi.trend) > 1:
         body.append(sparkline(kpi))
-    body.append(dbc.Tooltip(kpi.definition, target=card_id, placement="bottom"))
+    # On hover anywhere on the card (where there is a mouse); the info button is for taps.
+    body.append(
+        dbc.Tooltip(kpi.definition, target=card_id, placement="bottom", class_name="hover-only")
+    )
     # Focusable, so keyboard users reach the definition tooltip too.
     return html.Div(
         dbc.Card(
@@ -96,6 +102,51 @@ def kpi_card(kpi: Kpi) -> html.Div:
         tabIndex="0",
         className="h-100",
     )
+
+
+def definition_tip(owner_id: str, label: str, definition: str) -> list[Any]:
+    """An info button that shows ``definition`` on a tap or a click (and keyboard focus):
+    on a phone there is no hover, so a definition must be reachable this way. The button's
+    id is ``{owner_id}-info``; a tap elsewhere closes it."""
+    button_id = f"{owner_id}-info"
+    aria: dict[str, Any] = {"aria-label": f"What {label} means"}
+    return [
+        html.Button(
+            "i",
+            id=button_id,
+            type="button",
+            title=f"What {label} means",
+            className="definition-button ms-auto",
+            **aria,
+        ),
+        dbc.Popover(
+            dbc.PopoverBody(definition),
+            target=button_id,
+            trigger="legacy",
+            placement="bottom",
+            id=f"{owner_id}-definition",
+        ),
+    ]
+
+
+#: The ``context`` key :func:`phone_columns` marks a grid column with.
+PHONE_KEY = "shopsightPhone"
+
+
+def phone_columns(column_defs: list[dict[str, Any]], keep: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Grid column definitions marked for narrow screens: on a phone (below 576 px) the
+    grid shows only the ``keep`` fields (the identifying column and the two most useful),
+    and all of them again when the screen is wide (``assets/phone_grids.js`` reads the
+    mark). The identifying column, ``keep[0]``, is pinned left so it stays in view when a
+    tablet scrolls sideways."""
+    marked = []
+    for column in column_defs:
+        field = column.get("field")
+        spec = {**column, "context": {**column.get("context", {}), PHONE_KEY: field in keep}}
+        if keep and field == keep[0]:
+            spec["pinned"] = "left"
+        marked.append(spec)
+    return marked
 
 
 def sparkline(kpi: Kpi) -> dcc.Graph:

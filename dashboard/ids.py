@@ -2,6 +2,10 @@
 
 from typing import Any
 
+# the shell: the navbar's menu button and the links it opens on narrow screens
+NAV_TOGGLER = "nav-toggler"
+NAV_COLLAPSE = "nav-collapse"
+
 # overview
 KPI_GRID = "kpi-grid"
 FRESHNESS = "freshness"

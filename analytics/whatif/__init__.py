@@ -13,6 +13,7 @@ and, where they were trained, the session models (``session_conversion``,
   typical member or a session, computed as ``shopsight score`` computes them.
 - :mod:`~analytics.whatif.engine`: predictions, sensitivity curves and reasons.
 - :mod:`~analytics.whatif.results`: the records those return.
+- :mod:`~analytics.whatif.wording`: reasons as plain sentences, model versions as names.
 """
 
 from analytics.whatif.engine import (
@@ -42,6 +43,7 @@ from analytics.whatif.profiles import (
     ProfileError,
 )
 from analytics.whatif.results import Curve, Estimate, Prediction, Reasons
+from analytics.whatif.wording import model_name, plain_sentence
 
 __all__ = [
     "AGGREGATE_LEVERS",
@@ -66,6 +68,8 @@ __all__ = [
     "Reasons",
     "WhatIf",
     "describe_feature",
+    "model_name",
     "nice_step",
     "outputs_of",
+    "plain_sentence",
 ]

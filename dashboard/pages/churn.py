@@ -18,7 +18,15 @@ from appstate.store import CustomerMarks, User
 from dashboard import ids
 from dashboard.auth import may, requires
 from dashboard.callback_inputs import CLICKS, ID, Json, Records, Text, wire
-from dashboard.components import card, chart_card, chips, empty_state, page_header, status
+from dashboard.components import (
+    card,
+    chart_card,
+    chips,
+    empty_state,
+    page_header,
+    phone_columns,
+    status,
+)
 from dashboard.context import context
 from dashboard.figures import tier_bars
 from models.outputs import CATALOGUE
@@ -92,6 +100,8 @@ WIDTHS = {
 }
 # Multi-line text cells: one reason (or mark) per line, rows as tall as they need.
 TEXT_CELL = {"wrapText": True, "autoHeight": True, "cellStyle": {"whiteSpace": "pre-line"}}
+#: What a phone shows of the list: who, how much is at stake, how likely they leave.
+PHONE_COLUMNS = ("customer_id", "value_at_risk", "churn_prob")
 
 
 def _column_defs(columns: list[str]) -> list[dict[str, Any]]:
@@ -162,7 +172,7 @@ def _risk_card(view: ChurnView, may_act: bool) -> dbc.Card:
     grid = dag.AgGrid(
         id=ids.RISK_GRID,
         rowData=rows,
-        columnDefs=_column_defs(columns),
+        columnDefs=phone_columns(_column_defs(columns), PHONE_COLUMNS),
         defaultColDef={"resizable": True, "sortable": True, "minWidth": 90},
         getRowId="params.data.customer_id",
         getRowStyle={

@@ -5,13 +5,20 @@ Everything is read from ``model_runs``."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from analytics.models_view import TaskView, early_scoring, model_tasks
+from analytics.models_view import (
+    BaselineComparison,
+    TaskView,
+    early_scoring,
+    model_tasks,
+    row_counts,
+)
 from dashboard.components import card, chart_card, empty_state, graph, page_header
 from dashboard.context import context
 from dashboard.figures import BLUE, NAVY, TEAL, figure
@@ -20,11 +27,24 @@ PATH = "/models"
 TITLE = "Models"
 
 
+#: The colour of each verdict's badge.
+VERDICT_COLOURS = {"useful": "success", "weak": "warning", "withheld": "secondary"}
+#: The task whose tab also shows how early scoring improves with more events.
+EARLY_SCORING_TASK = "session_conversion"
+
+
 def fmt(value: Any, digits: int = 3) -> str:
+    """A number with thousands separators, a timestamp to the second, anything else as is."""
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S}"
     return str(value)
 
 
@@ -32,7 +52,12 @@ def _candidates_table(view: TaskView) -> dbc.Table:
     columns = view.metric_columns
     head = html.Thead(
         html.Tr(
-            [html.Th("candidate"), *[html.Th(label) for _, label in columns], html.Th("fitted on")]
+            [
+                html.Th("candidate"),
+                *[html.Th(label) for _, label in columns],
+                html.Th("training rows", title="rows the largest single fit saw"),
+                html.Th("evaluation rows", title="held-out rows the metrics were computed on"),
+            ]
         )
     )
     body = []
@@ -49,7 +74,8 @@ def _candidates_table(view: TaskView) -> dbc.Table:
         ]
         for key, _ in columns:
             cells.append(html.Td(fmt(run.get(key)), id=f"metric-{view.task}-{name}-{key}"))
-        cells.append(html.Td(fmt(run.get("n_train"))))
+        for key in ("rows_fitted", "n_test"):
+            cells.append(html.Td(fmt(run.get(key)), id=f"rows-{view.task}-{name}-{key}"))
         body.append(html.Tr(cells, className="table-success" if run.get("selected") else ""))
     return dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True)
 
@@ -190,7 +216,7 @@ def _facts(view: TaskView) -> dbc.Table:
         ("Training-data hash", run.get("training_data_hash")),
         ("Model version", run.get("model_version")),
         ("Trained at (UTC)", run.get("trained_at")),
-        ("Rows (train / test)", f"{fmt(run.get('n_train'))} / {fmt(run.get('n_test'))}"),
+        *row_counts(run),
         ("Notes", run.get("notes")),
     ]
     return dbc.Table(
@@ -202,7 +228,7 @@ def _facts(view: TaskView) -> dbc.Table:
             ]
         ),
         size="sm",
-        className="small mb-0",
+        className="small mb-0 facts-table",
     )
 
 
@@ -238,11 +264,63 @@ def _early(tasks: list[TaskView]) -> Any:
     return chart_card(None, fig, "early-scoring", className="mb-3")
 
 
+def _verdict_badge(view: TaskView) -> dbc.Badge | None:
+    """The verdict on the task's tab; without a recorded one, "below baseline" where the
+    selected model does not beat its naive baselines."""
+    verdict = view.verdict
+    if verdict is None:
+        comparisons = view.baseline_comparisons()
+        if not comparisons or all(c.beats for c in comparisons):
+            return None
+        verdict = "below baseline"
+    return dbc.Badge(
+        verdict,
+        color=VERDICT_COLOURS.get(verdict, "warning"),
+        className="ms-2",
+        id=f"verdict-{view.task}",
+    )
+
+
+def _comparison_text(found: list[BaselineComparison]) -> str:
+    beats = all(c.beats for c in found)
+    parts = [
+        f"{c.metric} {fmt(c.model)} against {fmt(c.baseline)} ({c.baseline_name}, "
+        f"{'better' if c.beats else 'not better'})"
+        for c in found
+    ]
+    verb = "beats its naive baselines" if beats else "does not beat its naive baselines on"
+    return f"The selected model {verb}{'' if beats else ' every measure'}: {'; '.join(parts)}."
+
+
+def _verdict(view: TaskView) -> dbc.Alert | None:
+    """The task's verdict (recorded by training) with its reason, or, where none is
+    recorded, how the selected model compares with its best naive baselines."""
+    comparisons = view.baseline_comparisons()
+    lines: list[Any] = []
+    if view.verdict is not None:
+        lines.append(html.Strong(f"Verdict: {view.verdict}. "))
+        if view.verdict_reason:
+            lines.append(view.verdict_reason + " ")
+    if comparisons:
+        lines.append(_comparison_text(comparisons))
+    if not lines:
+        return None
+    weak = view.verdict in ("weak", "withheld") or (
+        view.verdict is None and not all(c.beats for c in comparisons)
+    )
+    return dbc.Alert(
+        lines,
+        color="warning" if weak else "light",
+        className="py-2 small mb-3",
+        id=f"verdict-line-{view.task}",
+    )
+
+
 def _nav(tasks: list[TaskView], shown: TaskView) -> dbc.Nav:
     def label(t: TaskView) -> list[Any]:
         if t.status == "unavailable":
             return [t.title, html.Span(" (unavailable)", className="small")]
-        return [t.title]
+        return [t.title, _verdict_badge(t)]
 
     return dbc.Nav(
         [
@@ -261,12 +339,15 @@ def _nav(tasks: list[TaskView], shown: TaskView) -> dbc.Nav:
     )
 
 
-def _task_body(view: TaskView) -> list[Any]:
+def _task_body(view: TaskView, tasks: list[TaskView]) -> list[Any]:
     if view.status == "unavailable":
         return [empty_state(f"{view.title}: unavailable", view.reason or "")]
     charts = [c for c in [*_curves(view), _confusion(view), _importance(view)] if c is not None]
+    early = _early(tasks) if view.task == EARLY_SCORING_TASK else None
     return [
+        _verdict(view),
         card(f"{view.title}: candidates", _candidates_table(view), className="mb-3"),
+        early,
         dbc.Row([dbc.Col(dbc.Card(dbc.CardBody(c)), lg=6, className="mb-3") for c in charts]),
         card("How this number was made", _facts(view)),
     ]
@@ -295,7 +376,7 @@ def layout(**query: Any) -> html.Div:
         t for t in tasks if t.status == "trained" and not t.task.startswith("session_conversion_k")
     ]
     view = next((t for t in tasks if t.task == chosen), trained[0] if trained else tasks[0])
-    return html.Div([header, _early(tasks), _nav(tasks, view), *_task_body(view)])
+    return html.Div([header, _nav(tasks, view), *_task_body(view, tasks)])
 
 
 def register_callbacks(app: dash.Dash) -> None:

@@ -140,3 +140,43 @@ def test_the_profile_is_in_the_url_and_a_bad_id_gets_a_message(page, whatif_app,
     settle(page)
     assert name in page.inner_text("#whatif-title")
     assert page.console_errors == []
+
+
+def _overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_every_slider_has_its_number_box_and_the_curve_labels_do_not_collide(
+    page, whatif_app, engine
+):
+    reader = WarehouseReader(whatif_app.db)
+    start = engine.default_profile(reader)
+    levers = engine.levers(start)
+    page.goto(f"{whatif_app.url}/what-if?customer={start.key}")
+    settle(page)
+    page.wait_for_selector(dom_id(ids.WI_CURVE, levers[0].feature) + " .js-plotly-plot")
+    for lever in levers:
+        box = page.locator(dom_id(ids.WI_SLIDER, lever.feature) + " input[type=number]")
+        assert box.count() == 1 and box.is_visible(), lever.feature
+        # Money and rates fit their box (they overflowed it when only counts had one).
+        value = float(box.input_value())
+        assert value == pytest.approx(start.values[lever.feature], abs=max(lever.step, 1e-9))
+        assert box.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), lever.feature
+        labels = page.eval_on_selector(
+            dom_id(ids.WI_CURVE, lever.feature),
+            """g => ['xtick', 'ytick'].map(k => Array.from(g.querySelectorAll('.' + k + ' text'))
+                .map(t => { const r = t.getBoundingClientRect();
+                            return {x: r.x, y: r.y, width: r.width, height: r.height}; }))""",
+        )
+        xs, ys = labels
+        assert xs and ys
+        assert not [(x, y) for x in xs for y in ys if _overlaps(x, y)], lever.feature
+    # The cards name the model, not a truncated version string.
+    model = page.inner_text(f"#whatif-model-{'churn_prob'}")
+    assert model.startswith("model: ") and "." not in model
+    assert page.console_errors == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -330,3 +331,116 @@ def test_the_campaign_button_does_not_look_disabled(scored_db, tmp_path):
     add = button(page)
     assert add is not None and not add.get("disabled")
     assert add["color"] not in ("secondary", "light", "link")
+
+
+# ------------------------------------------------------------------------ the Models page
+
+#: Stored runs of one training: conversion (cross-validated, with a prefix model for early
+#: scoring) and customer revenue (time split, a verdict recorded, losing to its baseline on R²).
+MODEL_RUNS_SQL = """
+CREATE TABLE model_runs AS
+SELECT * FROM (VALUES
+    ('r1', 't1', 'session_conversion', 'session', 'classification', 'xgboost', 'trained', TRUE,
+     0.91, 0.52, 0.05, 48697, 48697, 38958, NULL, NULL, NULL,
+     'the session contains a purchase (sessions.converted; Online Shoppers: its Revenue '
+     || 'column); features only from events before the session''s first checkout',
+     TIMESTAMP '2026-01-02 03:04:05.123456', NULL, NULL),
+    ('r2', 't1', 'session_conversion', 'session', 'classification', 'naive_recency',
+     'baseline', FALSE, 0.60, 0.20, NULL, NULL, 48697, NULL, NULL, NULL, NULL, NULL,
+     TIMESTAMP '2026-01-02 03:04:05.123456', NULL, NULL),
+    ('r3', 't1', 'session_conversion_k3', 'session', 'classification', 'xgboost', 'trained',
+     TRUE, 0.70, 0.30, NULL, 30000, 30000, 24000, NULL, NULL, NULL, NULL,
+     TIMESTAMP '2026-01-02 03:04:05.123456', NULL, NULL),
+    ('r4', 't1', 'customer_revenue', 'customer', 'regression', 'xgboost', 'trained', TRUE,
+     NULL, NULL, NULL, 1222, 1299, 1222, 70.0, 280.0, -0.14, 'purchase revenue',
+     TIMESTAMP '2026-01-02 03:04:05.123456', 'weak', 'R² within 0.05 of the naive mean.'),
+    ('r5', 't1', 'customer_revenue', 'customer', 'regression', 'naive_mean', 'baseline',
+     FALSE, NULL, NULL, NULL, NULL, 1299, NULL, 110.0, 260.0, 0.0, NULL,
+     TIMESTAMP '2026-01-02 03:04:05.123456', NULL, NULL)
+) AS runs(run_id, train_id, task, entity, kind, candidate, status, selected, roc_auc, pr_auc,
+          brier, n_train, n_test, rows_fitted, mae, rmse, r2, label_definition, trained_at,
+          verdict, verdict_reason)
+"""
+
+
+@pytest.fixture(scope="session")
+def models_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.support.warehouses import generated_warehouse
+    from warehouse.versions import derived_version
+
+    db = generated_warehouse(tmp_path_factory.mktemp("models-page"), customers=80, days=40)
+    with derived_version(db, "models") as con:
+        con.execute(MODEL_RUNS_SQL)
+    return db
+
+
+def models_page(db: Path, tmp_path: Path, task: str) -> tuple[str, dict[str, Any]]:
+    """The Models page for ``task``: its text (unescaped) and its components by id."""
+    body = json.loads(make_client(db, tmp_path).render("/models", f"?task={task}"))
+    found: dict[str, Any] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("props"), dict) and "id" in node["props"]:
+                found[str(node["props"]["id"])] = node["props"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(body)
+    return json.dumps(body, ensure_ascii=False), found
+
+
+def test_models_page_names_row_counts_as_the_report_counts_them(models_db, tmp_path):
+    from models.report import report
+
+    content, components = models_page(models_db, tmp_path, "session_conversion")
+    reported = report(models_db)["session_conversion"]["metrics"]
+    # Training rows are what the report calls rows (the largest fit), evaluation rows the
+    # held-out rows: never "48697 / 48697", which read as training on the test set.
+    cell = "rows-session_conversion-xgboost-{}"
+    assert components[cell.format("rows_fitted")]["children"] == f"{reported['rows_fitted']:,}"
+    assert components[cell.format("n_test")]["children"] == f"{reported['n_test']:,}"
+    assert reported["rows_fitted"] == 38958 and reported["n_test"] == 48697
+    assert "Training rows (largest fit)" in content and "Evaluation rows (held out)" in content
+    assert "48697" not in content and "train / test" not in content
+    assert "2026-01-02 03:04:05" in content and "03:04:05.123456" not in content
+    # The label in this data's words: it is not Online Shoppers data.
+    assert "sessions.converted" in content and "Online Shoppers" not in content
+
+
+def test_early_scoring_belongs_to_the_session_conversion_tab(models_db, tmp_path):
+    _, conversion = models_page(models_db, tmp_path / "a", "session_conversion")
+    _, revenue = models_page(models_db, tmp_path / "b", "customer_revenue")
+    assert "early-scoring" in conversion and "early-scoring" not in revenue
+
+
+def test_a_weak_model_carries_its_verdict_and_its_baseline(models_db, tmp_path):
+    content, components = models_page(models_db, tmp_path / "a", "customer_revenue")
+    assert components["verdict-customer_revenue"]["children"] == "weak"
+    assert "Verdict: weak." in content and "R² within 0.05 of the naive mean." in content
+    assert "does not beat its naive baselines on every measure" in content
+    assert "R² -0.140 against 0.000 (naive_mean, not better)" in content
+    conversion, components = models_page(models_db, tmp_path / "b", "session_conversion")
+    assert "beats its naive baselines: ROC-AUC 0.910 against 0.600" in conversion
+    # No verdict recorded for conversion, and it beats its baseline: no badge on its tab.
+    assert "verdict-session_conversion" not in components
+
+
+def test_a_model_that_loses_to_its_baseline_says_so_without_a_recorded_verdict():
+    from analytics.models_view import TaskView, label_for_data
+
+    selected = {"status": "trained", "selected": True, "candidate": "xgboost", "roc_auc": 0.55}
+    baseline = {"status": "baseline", "candidate": "naive_recency", "roc_auc": 0.62}
+    view = TaskView("customer_churn", "Churn", "classification", "trained", None)
+    view.candidates, view.selected = [selected, baseline], selected
+    assert view.verdict is None
+    [comparison] = view.baseline_comparisons()
+    assert (comparison.model, comparison.baseline, comparison.beats) == (0.55, 0.62, False)
+    stored = "a purchase (sessions.converted; Online Shoppers: its Revenue column); more"
+    assert label_for_data(stored, False) == "a purchase (sessions.converted); more"
+    assert label_for_data(stored, True) == (
+        "a purchase (sessions.converted; here: the source's Revenue column); more"
+    )

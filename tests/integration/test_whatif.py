@@ -584,3 +584,50 @@ def test_pick_profile_checks_the_start_before_moving(in_app, reader, engine):
         assert said in message.children
     with pytest.raises(PreventUpdate):
         pick_profile("something-else", customer, None, None)
+
+
+@pytest.mark.parametrize(
+    ("stored", "sentence"),
+    [
+        ("7 cart adds raised purchase chance", "7 cart adds raised the purchase chance."),
+        (
+            "a customer for 3 days lowered expected revenue",
+            "Being a customer for 3 days lowered the expected revenue.",
+        ),
+        (
+            "last seen 1 days ago raised churn risk",
+            "Being last seen 1 day ago raised the churn risk.",
+        ),
+        (
+            "1884 spent so far raised purchase chance",
+            "1,884 spent so far raised the purchase chance.",
+        ),
+        (
+            "returning visitor = 0 lowered conversion chance",
+            "Not being a returning visitor lowered the conversion chance.",
+        ),
+        ("1 categories browsed raised churn risk", "1 category browsed raised the churn risk."),
+        ("no further factor", "No further factor."),
+    ],
+)
+def test_reasons_read_as_plain_sentences(stored, sentence):
+    from analytics.whatif import plain_sentence
+
+    assert plain_sentence(stored) == sentence
+
+
+def test_cards_name_the_model_not_its_version(client, reader, engine):
+    from analytics.whatif import model_name
+
+    assert model_name("customer_churn.logistic_regression.0123456789") == "Logistic regression"
+    assert (
+        model_name("customer_churn.xgboost.0123456789 × customer_revenue.linear.9876543210")
+        == "XGBoost × Ridge regression"
+    )
+    content = client.render("/what-if")
+    prediction = engine.predict(engine.default_profile(reader))
+    churn = prediction.estimates["churn_prob"]
+    assert f"model: {model_name(churn.model_version)}" in content
+    # The full version stays on hover, never as the visible (truncated) text.
+    assert f'"title": "{churn.model_version}"' in content
+    assert "text-truncate" not in content

@@ -13,6 +13,7 @@ from dash import html
 from analytics.cohort_filters import CohortFilter
 from analytics.explore import CohortCount, Comparison
 from dashboard import ids
+from dashboard.components import phone_columns
 from dashboard.figures import facet_bars
 
 GRID_COLUMNS = (
@@ -32,6 +33,8 @@ GRID_COLUMNS = (
     "segment_id",
     "rfm_tier",
 )
+#: What a phone shows of the customer table: who, their orders and their revenue.
+PHONE = ("customer_id", "orders", "revenue")
 _MONEY = {"revenue", "predicted_revenue", "value_at_risk"}
 _RATIO = {"cart_abandonment_rate", "purchase_prob", "churn_prob"}
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
@@ -77,7 +80,7 @@ def customer_grid(columns: list[str]) -> dag.AgGrid:
     """The customer table; its rows are fetched page by page from the server."""
     return dag.AgGrid(
         id=ids.GRID,
-        columnDefs=[_column_def(c) for c in GRID_COLUMNS if c in columns],
+        columnDefs=phone_columns([_column_def(c) for c in GRID_COLUMNS if c in columns], PHONE),
         rowModelType="infinite",
         dashGridOptions={
             "rowBuffer": 0,

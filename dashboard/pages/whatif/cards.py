@@ -9,7 +9,16 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
-from analytics.whatif import Estimate, Lever, Prediction, Profile, Reasons, outputs_of
+from analytics.whatif import (
+    Estimate,
+    Lever,
+    Prediction,
+    Profile,
+    Reasons,
+    model_name,
+    outputs_of,
+    plain_sentence,
+)
 from dashboard.figures import NAVY, TIER_COLOURS
 from models.outputs import CATALOGUE, CHURN_PROB, VALUE_AT_RISK
 
@@ -60,16 +69,26 @@ def _card_body(name: str, estimate: Estimate, now: Prediction, start: Prediction
             ],
             className="small",
         ),
-        html.Div(
-            estimate.model_version,
-            className="small text-muted text-truncate",
-            title=estimate.model_version,
-        ),
+        _model_line(name, estimate.model_version),
     ]
 
 
+def _model_line(name: str, version: str | None) -> html.Div | None:
+    """The model's name (the full version string on hover)."""
+    shown = model_name(version)
+    if shown is None:
+        return None
+    word = "models" if " × " in shown else "model"
+    return html.Div(
+        f"{word}: {shown}",
+        className="small text-muted",
+        title=version,
+        id=f"whatif-model-{name}",
+    )
+
+
 def prediction_cards(profile: Profile, now: Prediction, start: Prediction) -> list[Any]:
-    """One card per output: the value now, the change from the start, the model version."""
+    """One card per output: the value now, the change from the start, the model's name."""
     cols = [
         dbc.Col(
             dbc.Card(
@@ -86,7 +105,7 @@ def prediction_cards(profile: Profile, now: Prediction, start: Prediction) -> li
 
 
 def reason_lists(reasons: list[Reasons]) -> Any:
-    """The three strongest reasons per model, in words."""
+    """The three strongest reasons per model, as plain sentences."""
     if not reasons:
         return html.Span("No model explains this profile.", className="text-muted small")
     return dbc.Row(
@@ -94,7 +113,9 @@ def reason_lists(reasons: list[Reasons]) -> Any:
             dbc.Col(
                 [
                     html.Div(r.outcome.capitalize(), className="fw-semibold small mb-1"),
-                    html.Ol([html.Li(t) for t in r.texts], className="small ps-3 mb-2"),
+                    html.Ol(
+                        [html.Li(plain_sentence(t)) for t in r.texts], className="small ps-3 mb-2"
+                    ),
                 ],
                 md=4,
             )

@@ -61,7 +61,7 @@ def curve_figure(
     yaxis: dict[str, Any] = (
         {"range": [0, 1], "tickformat": shown.axis_spec, "tickvals": ticks}
         if shown.axis_spec is not None
-        else {"rangemode": "tozero"}
+        else {"rangemode": "tozero", "nticks": 4}
     )
     return figure(
         [
@@ -86,6 +86,28 @@ def curve_figure(
         margin={"l": 44, "r": 8, "t": 6, "b": 24},
         showlegend=False,
         shapes=shapes,
-        xaxis={"range": [lever.low, lever.high], "fixedrange": True, "zeroline": False},
-        yaxis={"fixedrange": True, "zeroline": False, **yaxis},
+        xaxis=_lever_axis(lever),
+        # Value labels sit above their grid line, so the lowest ("0%") does not run into
+        # the lever's first label in the corner below it.
+        yaxis={
+            "fixedrange": True,
+            "zeroline": False,
+            "ticklabelposition": "outside top",
+            **yaxis,
+        },
     )
+
+
+def _lever_axis(lever: Lever) -> dict[str, Any]:
+    """The lever's axis: its range, whole steps for counts over a short range (no "0.5
+    orders"), labels a little below the plot."""
+    axis: dict[str, Any] = {
+        "range": [lever.low, lever.high],
+        "fixedrange": True,
+        "zeroline": False,
+        "ticklabelstandoff": 2,
+        "nticks": 6,
+    }
+    if lever.integer and lever.high - lever.low <= 5:
+        axis.update({"dtick": 1, "tick0": 0})
+    return axis

@@ -61,9 +61,10 @@ def _lever_card(lever: Lever, start: float, graph: Any) -> dbc.Col:
                         marks=None,
                         updatemode="drag",
                         tooltip={"placement": "bottom"},
-                        # The number box is sized for whole numbers: money and
-                        # rates overflow it, and show in the tooltip and chips.
-                        allow_direct_input=lever.integer,
+                        # Every slider has its number box (assets/shopsight.css widens
+                        # it for money and rates, whose decimals overflowed it).
+                        allow_direct_input=True,
+                        className="whatif-slider",
                     ),
                     graph,
                 ],
