@@ -92,8 +92,8 @@ CASES: dict[str, Case] = {
     "warehouse/rejected_source_rows": Case(("source_id", "line", "column_name", "reason", "raw")),
     "warehouse/rejected_rows": Case(("file", "line", "column_name", "reason", "raw")),
     "warehouse/build_info": Case(
-        ("build_id", "built_at", "input_fingerprint", "data_start", "data_end"),
-        {**_BUILD, "gap": 30, "capabilities": "{}"},
+        ("build_id", "built_at", "input_fingerprint", "data_start", "data_end", "currency"),
+        {**_BUILD, "gap": 30, "capabilities": "{}", "currency": None},
     ),
     "warehouse/capability_evidence": Case(
         ("events", "with_customer", "purchases", "cart_adds", "views", "revenue")
