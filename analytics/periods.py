@@ -202,3 +202,23 @@ def period_kpis(reader: WarehouseReader, base: Cohort, chosen: DateRange) -> lis
         earlier = chosen.previous.cohort(undated)
         before = {k.name: k for k in kpis(reader, earlier, with_trend=False, names=dated)}
     return [PeriodKpi(k, change(k, before.get(k.name), chosen)) for k in cards]
+
+
+def bucket_label(start: date, grain: Grain, period: Period) -> str:
+    """A chart period in words: a day, "week of 2025-03-03", a month as "2025-03"; a week or
+    month cut by the edge of ``period`` says so, so a short last week does not read as a
+    fall."""
+    if grain == "day":
+        return start.isoformat()
+    if grain == "week":
+        end = start + timedelta(days=6)
+        label = f"week of {start.isoformat()}"
+    else:
+        following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        end = following - timedelta(days=1)
+        label = start.isoformat()[:7]
+    shown_from, shown_to = max(start, period.start), min(end, period.end)
+    if (shown_from, shown_to) != (start, end):
+        days = (shown_to - shown_from).days + 1
+        label += f" (partial: {days} day{'s' if days != 1 else ''})"
+    return label

@@ -5,6 +5,11 @@ from typing import Any
 # overview
 KPI_GRID = "kpi-grid"
 FRESHNESS = "freshness"
+OV_PRESETS = "overview-presets"
+OV_DATES = "overview-dates"
+OV_QUERY = "overview-query"
+OV_NAV = "overview-nav"
+OV_MAIN_CHART = "overview-main-chart"
 
 # cohorts
 COHORT_STORE = "cohort-query"
