@@ -118,7 +118,7 @@ def kpi_card(
 def _change_line(kpi: Kpi, change: Change) -> html.Div:
     tone = "kpi-flat" if change.good is None else ("kpi-good" if change.good else "kpi-bad")
     return html.Div(
-        [html.Span(change.text), html.Span(" vs previous", className="text-muted")]
+        [html.Span(change.text), html.Span(" vs previous", className="text-muted vs-previous")]
         if change.direction is not None
         else change.text,
         className=f"kpi-change small {tone}",

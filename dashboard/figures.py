@@ -223,13 +223,23 @@ Series = list[tuple[date, float | None]]
 
 
 def _axis(unit: Unit) -> dict[str, Any]:
-    """A value axis in the unit's format; money carries its currency in front."""
+    """A value axis in the unit's format (counts and money with thousands separators);
+    money carries its currency in front."""
     axis: dict[str, Any] = {"tickfont": {"size": 10}, "nticks": 3, "zeroline": False}
-    if unit.axis_spec:
-        axis["tickformat"] = unit.axis_spec
+    spec = unit.axis_spec or (",.0f" if unit.name in ("count", "money") else None)
+    if spec:
+        axis["tickformat"] = spec
     if unit.money:
         axis["tickprefix"] = current_currency().prefix
     return axis
+
+
+def _date_axis(series: Series, **extra: Any) -> dict[str, Any]:
+    """A calendar axis: days as "Apr 6" within a year, months as "2025-03" beyond."""
+    dates = [x for x, _ in series]
+    long = bool(dates) and (max(dates) - min(dates)).days > 300
+    axis = {"type": "date", "showgrid": False, "tickformat": "%Y-%m" if long else "%b %-d"}
+    return {**axis, **extra}
 
 
 def _hover(series: Series, unit: Unit, label: Callable[[date], str]) -> list[str]:
@@ -253,7 +263,7 @@ def sparkline_figure(series: Series, unit: Unit, label: Callable[[date], str]) -
         [trace],
         96,
         margin={"l": 44, "r": 6, "t": 4, "b": 22},
-        xaxis={"type": "date", "nticks": 3, "tickfont": {"size": 10}, "showgrid": False},
+        xaxis=_date_axis(series, nticks=3, tickfont={"size": 10}),
         yaxis=_axis(unit),
         showlegend=False,
         hoverlabel={"font": {"size": 12}},
@@ -298,7 +308,8 @@ def period_chart(rows: list[tuple[str, Unit, Series]], label: Callable[[date], s
         traces,
         120 * len(rows) + 60,
         margin={"l": 60, "r": 10, "t": 10, "b": 30},
-        xaxis={"type": "date", "showgrid": False},
+        # The date axis sits under the lowest band.
+        xaxis=_date_axis(rows[0][2], anchor=f"y{len(rows)}" if len(rows) > 1 else "y"),
         showlegend=False,
         bargap=0.15,
         **layout,
