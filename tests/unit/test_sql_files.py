@@ -126,6 +126,11 @@ CASES: dict[str, Case] = {
         + ("explicit_checkout_sessions",),
         relations=("cohort_daily_sessions",),
     ),
+    "analytics/customer_activity": Case(
+        ("period", "customer_id", "orders"),
+        {"grain": "week"},
+        relations=("cohort_customers", "cohort_sessions"),
+    ),
     "analytics/hits_distribution": Case(("bucket", "count"), relations=("cohort_sessions",)),
     "analytics/cart_abandonment_distribution": Case(
         ("bucket", "count"), {"bins": 10}, relations=("cohort_customers",)
