@@ -103,7 +103,10 @@ def funnel_figure(steps: list[Any]) -> Figure:
         "type": "funnel",
         "y": [s.step for s in steps],
         "x": [s.sessions for s in steps],
-        "textinfo": "value+percent initial+percent previous",
+        # Counts as whole numbers with separators ("48,697", never "48.697k").
+        "texttemplate": "%{value:,.0f}<br>%{percentInitial:.0%} of first · "
+        "%{percentPrevious:.0%} of previous",
+        "hovertemplate": "%{y}: %{value:,.0f} sessions<extra></extra>",
         "marker": {"color": [TEAL, BLUE, AMBER, NAVY][: len(steps)]},
     }
     return figure([trace], 320)
