@@ -1,15 +1,20 @@
-"""KPI cards: each business metric over a cohort, with its definition, its monthly trend, or
-the reason the data cannot support it."""
+"""KPI cards: each business metric over a cohort, with its definition, its trend on the
+calendar, or the reason the data cannot support it; and the Overview's periods (the last N
+days of data against the N days before)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
+from analytics.build_cache import for_reader
 from analytics.cohort import Cohort
+from analytics.cohort_relations import cohort_query
 from analytics.cohort_sql import CompiledCohort, WarehouseShape, compile_cohort, warehouse_shape
 from models.outputs import SCORE_METRIC_COLUMNS, SCORE_METRICS
+from warehouse.catalogue import Currency, currency_for, format_timestamp
 from warehouse.catalogue import format_value as catalogue_format
 from warehouse.engine import load_sql
 from warehouse.metrics import COUNT_METRICS, METRICS, Metric, unavailable_reason
@@ -28,6 +33,8 @@ class Kpi:
     available: bool
     reason: str | None = None
     trend: list[tuple[date, float | None]] = field(default_factory=list)
+    #: Why there is no trend (a snapshot has no history), where there is none.
+    trend_note: str | None = None
 
     @property
     def display(self) -> str:
@@ -64,6 +71,14 @@ def all_kpi_metrics() -> dict[str, Metric]:
     return {name: metrics[name] for name in KPI_ORDER if name in metrics}
 
 
+Grain = Literal["day", "week", "month"]
+GRAINS: tuple[Grain, ...] = ("day", "week", "month")
+
+# Scores are written once by `shopsight score`: they describe customers now, so they have no
+# history to plot and no previous period to compare with.
+SNAPSHOT_NOTE = "a snapshot of the latest scores: no history to compare or plot"
+
+
 def _scope(metric: Metric, compiled: CompiledCohort) -> tuple[str | None, str]:
     """Source relation and WHERE for a metric over a cohort."""
     if metric.mart == "customers":
@@ -71,26 +86,67 @@ def _scope(metric: Metric, compiled: CompiledCohort) -> tuple[str | None, str]:
     return None, compiled.session_where
 
 
-def _trend_bucket(metric: Metric) -> str:
-    if metric.mart == "customers":
-        return "c.acquisition_month"
-    return "date_trunc('month', s.session_date)::DATE"
-
-
-def kpis(reader: WarehouseReader, cohort: Cohort, *, with_trend: bool = True) -> list[Kpi]:
-    """Every KPI card's content for ``cohort``."""
-    shape = warehouse_shape(reader)
-    compiled = compile_cohort(cohort, shape)
+def _unavailable(name: str, metric: Metric, shape: WarehouseShape) -> str | None:
     caps = {
         n: (shape.capabilities.get(n, False), shape.reasons.get(n, "")) for n in shape.capabilities
     }
+    why = unavailable_reason(metric, caps)
+    if why is None and metric in _SCORE_METRICS:
+        if not shape.has("customer_scores", SCORE_METRIC_COLUMNS[name]):
+            why = "no churn scores yet: run `shopsight train` and `shopsight score`"
+    return why
+
+
+def _session_trend(
+    reader: WarehouseReader, metric: Metric, compiled: CompiledCohort, grain: Grain, rollup: bool
+) -> list[tuple[date, float | None]]:
+    """A sessions metric per calendar period (the session's date)."""
+    bucket = f"date_trunc('{grain}', s.session_date)::DATE"
+    sql = metric.sql(compiled.session_where, group_by=bucket, from_rollup=rollup)
+    return [(b, v) for b, v, _, _ in reader.rows(sql, compiled.params) if b is not None]
+
+
+def _customer_trend(
+    reader: WarehouseReader, metric: Metric, compiled: CompiledCohort, grain: Grain
+) -> list[tuple[date, float | None]]:
+    """A customer metric per calendar period, over the customers active in that period:
+    the same metric SQL over ``customer_activity`` (not by acquisition month, where newer
+    customers only look worse for having had less time)."""
+    activity = cohort_query("customer_activity", compiled, "cohort_customers", "cohort_sessions")
+    sql = metric.sql("true", activity, group_by="c.period")
+    params = {**compiled.params, "grain": grain}
+    return [(b, v) for b, v, _, _ in reader.rows(sql, params) if b is not None]
+
+
+def _trend(
+    reader: WarehouseReader, metric: Metric, compiled: CompiledCohort, grain: Grain, rollup: bool
+) -> tuple[list[tuple[date, float | None]], str | None]:
+    if metric in _SCORE_METRICS:
+        return [], SNAPSHOT_NOTE
+    if metric.mart == "customers":
+        return _customer_trend(reader, metric, compiled, grain), None
+    return _session_trend(reader, metric, compiled, grain, rollup), None
+
+
+def kpis(
+    reader: WarehouseReader,
+    cohort: Cohort,
+    *,
+    with_trend: bool = True,
+    grain: Grain = "month",
+    names: Collection[str] | None = None,
+) -> list[Kpi]:
+    """Every KPI card's content for ``cohort`` (or the cards in ``names``), each with its
+    trend per calendar ``grain`` unless ``with_trend`` is false."""
+    if grain not in GRAINS:
+        raise ValueError(f"grain {grain!r} is not one of {', '.join(GRAINS)}")
+    shape = warehouse_shape(reader)
+    compiled = compile_cohort(cohort, shape)
     cards: list[Kpi] = []
     for name, metric in all_kpi_metrics().items():
-        why = unavailable_reason(metric, caps)
-        if why is None and metric in _SCORE_METRICS:
-            needed = SCORE_METRIC_COLUMNS[name]
-            if not shape.has("customer_scores", needed):
-                why = "no churn scores yet: run `shopsight train` and `shopsight score`"
+        if names is not None and name not in names:
+            continue
+        why = _unavailable(name, metric, shape)
         if why is not None:
             cards.append(Kpi(name, metric.label, metric.definition, None, metric.unit, False, why))
             continue
@@ -100,15 +156,9 @@ def kpis(reader: WarehouseReader, cohort: Cohort, *, with_trend: bool = True) ->
         rollup = metric.mart == "sessions" and metric.rollup is not None and compiled.rollup_ok
         value = reader.rows(metric.sql(where, source, from_rollup=rollup), compiled.params)[0][0]
         trend: list[tuple[date, float | None]] = []
+        note = SNAPSHOT_NOTE if metric in _SCORE_METRICS else None
         if with_trend:
-            trend = [
-                (bucket, v)
-                for bucket, v, _, _ in reader.rows(
-                    metric.sql(where, source, group_by=_trend_bucket(metric), from_rollup=rollup),
-                    compiled.params,
-                )
-                if bucket is not None
-            ]
+            trend, note = _trend(reader, metric, compiled, grain, rollup)
         cards.append(
             Kpi(
                 name,
@@ -119,6 +169,7 @@ def kpis(reader: WarehouseReader, cohort: Cohort, *, with_trend: bool = True) ->
                 value is not None,
                 None if value is not None else "no rows match this cohort",
                 trend,
+                note,
             )
         )
     return cards
@@ -145,9 +196,51 @@ def freshness(reader: WarehouseReader) -> Freshness:
     )
     return Freshness(
         build_id=str(build["build_id"]),
-        built_at=str(build["built_at"])[:19],
+        built_at=format_timestamp(build["built_at"]),
         data_start=str(build["data_start"])[:10] if build["data_start"] else None,
         data_end=str(build["data_end"])[:10] if build["data_end"] else None,
         sources=sources,
         scored=shape.has_scores,
     )
+
+
+@dataclass(frozen=True)
+class Money:
+    """The currency money is shown in, and where it comes from."""
+
+    currency: Currency
+    #: In words: "stated by the data", "set with --currency", or what to do.
+    source: str
+
+    def describe(self) -> str:
+        if not self.currency.code:
+            return f"Money: {self.source}"
+        return f"Money in {self.currency.describe()}, {self.source}"
+
+
+def data_currency(reader: WarehouseReader) -> str | None:
+    """The currency the build's sources state (``build_info.currency``); ``None`` when
+    they state none, or the build predates the column."""
+    shape = warehouse_shape(reader)
+    if not shape.has("build_info", "currency"):
+        return None
+
+    def read() -> str | None:
+        found = reader.rows("SELECT currency FROM build_info")
+        return str(found[0][0]) if found and found[0][0] else None
+
+    return for_reader(reader).keep("data-currency", (shape.build_id,), read)
+
+
+def money(reader: WarehouseReader, configured: str | None) -> Money:
+    """The data's own currency where a source states it, else ``configured``
+    (``--currency``), else none: plain numbers, with a word on how to name one."""
+    stated = data_currency(reader)
+    if stated is not None:
+        note = "as the data states"
+        if configured and configured.upper() != stated:
+            note += f" (--currency {configured.upper()} is not used)"
+        return Money(currency_for(stated), note)
+    if configured:
+        return Money(currency_for(configured), "set with --currency")
+    return Money(currency_for(None), "no currency stated by the data; name one with --currency")

@@ -21,6 +21,7 @@ import flask
 from dash import Input, Output, State, html
 from dash_bootstrap_templates import load_figure_template
 
+from analytics.overview import money
 from appstate.store import AppState
 from common.errors import ShopSightError
 from dashboard import ids
@@ -44,6 +45,7 @@ from dashboard.pages import (
 )
 from dashboard.settings import Settings
 from dashboard.web_security import register_security_headers, trust_proxies
+from warehouse.catalogue import currency_for, use_currency
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
 
@@ -107,6 +109,7 @@ def create_app(settings: Settings) -> dash.Dash:
     app.layout = shell(settings, modules)
     register_shell_callbacks(app)
     _register_routes(server)
+    _show_money_in_its_currency(server)
     # After the sign-in gate (in _register_routes), so signed-out requests still get 401.
     check_requests(app, FOREIGN_CALLBACKS)
     register_security_headers(app)
@@ -249,6 +252,25 @@ def guarded_layout(layout: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapped.__name__ = getattr(layout, "__name__", "layout")
     return wrapped
+
+
+def _show_money_in_its_currency(server: flask.Flask) -> None:
+    """Every request shows money in the served build's currency (the data's, else
+    ``--currency``): per request, because two apps in one process may differ."""
+    ctx: AppContext = server.extensions[EXTENSION]
+
+    @server.before_request
+    def use_the_currency() -> None:
+        try:
+            found = money(ctx.reader, ctx.settings.currency).currency
+        except ShopSightError:  # no warehouse yet: the setting alone
+            found = currency_for(ctx.settings.currency)
+        use_currency(found)
+
+    @server.teardown_request
+    def forget_the_currency(_error: BaseException | None) -> None:
+        # The thread may serve another app's request (or a test) next: nothing carries over.
+        use_currency(None)
 
 
 def _register_routes(server: flask.Flask) -> None:

@@ -32,6 +32,24 @@ def _optional_path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def _currency_code(value: str) -> str:
+    """``--currency``: an ISO 4217 code such as EUR (checked here, upper-cased)."""
+    code = value.strip().upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a three-letter code like EUR or USD")
+    return code
+
+
+def _add_currency(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--currency",
+        type=_currency_code,
+        default=None,
+        metavar="CODE",
+        help="currency of money amounts (ISO code, e.g. EUR) where the data states none",
+    )
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from dashboard.commands.warehouse import GenerateOptions, run_generate
 
@@ -110,6 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             threads=args.threads,
             proxy_hops=args.proxy_hops,
             log_level=args.log_level,
+            currency=args.currency,
         )
     )
 
@@ -127,6 +146,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             holdout=args.holdout,
             seed=args.seed,
             state=_optional_path(args.state),
+            currency=args.currency,
         )
     )
 
@@ -157,6 +177,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             serve=not args.no_serve,
+            currency=args.currency,
         )
     )
 
@@ -289,6 +310,7 @@ def _add_serve(sub: Subparsers) -> None:
         default="info",
         help="debug logs one line per request",
     )
+    _add_currency(p)
     p.set_defaults(func=cmd_serve)
 
 
@@ -311,6 +333,7 @@ def _add_export(sub: Subparsers) -> None:
     )
     p.add_argument("--seed", type=int, default=None, help="hold-out seed (default 0)")
     p.add_argument("--state", default=None, help="app-state store (default: next to --db)")
+    _add_currency(p)
     p.set_defaults(func=cmd_export)
 
 
@@ -339,6 +362,7 @@ def _add_demo(sub: Subparsers) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
     p.add_argument("--no-serve", action="store_true", help="stop after the report")
+    _add_currency(p)
     p.set_defaults(func=cmd_demo)
 
 

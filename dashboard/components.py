@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from analytics.overview import Kpi, format_value
+from analytics.overview import Kpi
+from analytics.periods import Change
+from dashboard.figures import sparkline_figure
+from warehouse.catalogue import CATALOGUE, Unit
 
 
 def page_header(title: str, subtitle: str | None = None, right: Any = None) -> html.Div:
@@ -74,8 +79,12 @@ def chart_card(
     return card(header, graph(figure, id_), className=className)
 
 
-def kpi_card(kpi: Kpi) -> html.Div:
-    """A KPI card: value, definition on hover, and a sparkline of its monthly trend."""
+def kpi_card(
+    kpi: Kpi, change: Change | None = None, label: Callable[[date], str] | None = None
+) -> html.Div:
+    """A KPI card: the value on one line, its change against the previous period, its
+    definition on hover or tap, and a sparkline on the calendar (``label`` names a period
+    in the tooltip) or the reason there is none."""
     card_id = f"kpi-{kpi.name}"
     body: list[Any] = [
         html.Div(
@@ -84,13 +93,23 @@ def kpi_card(kpi: Kpi) -> html.Div:
         ),
         html.Div(kpi.display, className="kpi-value", id=f"{card_id}-value"),
     ]
+    if change is not None and change.text:
+        body.append(_change_line(kpi, change))
     if not kpi.available:
         body.append(html.Div(kpi.reason, className="kpi-reason small text-muted"))
     elif len(kpi.trend) > 1:
-        body.append(sparkline(kpi))
+        body.append(sparkline(kpi, label))
+    elif kpi.trend_note or kpi.trend:
+        note = kpi.trend_note or "one period only: nothing to plot"
+        body.append(html.Div(note, className="kpi-note small text-muted"))
+    tip = [html.Div(kpi.definition)]
+    if change is not None and change.detail:
+        tip.append(html.Div(change.detail, className="mt-1"))
     # On hover anywhere on the card (where there is a mouse); the info button is for taps.
     body.append(
-        dbc.Tooltip(kpi.definition, target=card_id, placement="bottom", class_name="hover-only")
+        dbc.Tooltip(
+            tip, target=card_id, placement="bottom", trigger="hover focus", class_name="hover-only"
+        )
     )
     # Focusable, so keyboard users reach the definition tooltip too.
     return html.Div(
@@ -100,7 +119,7 @@ def kpi_card(kpi: Kpi) -> html.Div:
         ),
         id=card_id,
         tabIndex="0",
-        className="h-100",
+        className="kpi-cell",
     )
 
 
@@ -149,37 +168,27 @@ def phone_columns(column_defs: list[dict[str, Any]], keep: tuple[str, ...]) -> l
     return marked
 
 
-def sparkline(kpi: Kpi) -> dcc.Graph:
-    xs = [str(x) for x, _ in kpi.trend]
-    ys = [y for _, y in kpi.trend]
-    hover = [
-        f"{str(x)[:7]}: {format_value(y, kpi.unit) if y is not None else '—'}" for x, y in kpi.trend
-    ]
+def _change_line(kpi: Kpi, change: Change) -> html.Div:
+    tone = "kpi-flat" if change.good is None else ("kpi-good" if change.good else "kpi-bad")
+    return html.Div(
+        [html.Span(change.text), html.Span(" vs previous", className="text-muted vs-previous")]
+        if change.direction is not None
+        else change.text,
+        className=f"kpi-change small {tone}",
+        id=f"kpi-{kpi.name}-change",
+        title=change.detail or None,
+    )
+
+
+def sparkline(kpi: Kpi, label: Callable[[date], str] | None = None) -> dcc.Graph:
+    """The KPI's trend on the calendar, with a date axis, a value axis and a tooltip."""
+    unit = CATALOGUE.unit(kpi.unit) if kpi.unit in CATALOGUE.units else Unit(kpi.unit, ",.2f")
+    name = label or (lambda d: d.isoformat()[:7])
     return dcc.Graph(
-        figure={
-            "data": [
-                {
-                    "x": xs,
-                    "y": ys,
-                    "type": "scatter",
-                    "mode": "lines",
-                    "line": {"width": 2},
-                    "hovertext": hover,
-                    "hoverinfo": "text",
-                }
-            ],
-            "layout": {
-                "margin": {"l": 0, "r": 0, "t": 4, "b": 0},
-                "height": 42,
-                "xaxis": {"visible": False},
-                "yaxis": {"visible": False},
-                "showlegend": False,
-                "paper_bgcolor": "rgba(0,0,0,0)",
-                "plot_bgcolor": "rgba(0,0,0,0)",
-            },
-        },
-        config={"displayModeBar": False, "staticPlot": False},
+        figure=sparkline_figure(kpi.trend, unit, name),
+        config={"displayModeBar": False},
         className="sparkline",
+        id=f"kpi-{kpi.name}-sparkline",
     )
 
 

@@ -7,12 +7,16 @@ about 24 ms, a dict 0.1 ms, and chart callbacks have a 150 ms budget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from functools import cache
 from typing import Any
 
 import plotly.io as pio
 import polars as pl
 from dash_bootstrap_templates import load_figure_template
+
+from warehouse.catalogue import Unit, current_currency
 
 Figure = dict[str, Any]
 TEAL = "#18bc9c"
@@ -103,7 +107,10 @@ def funnel_figure(steps: list[Any]) -> Figure:
         "type": "funnel",
         "y": [s.step for s in steps],
         "x": [s.sessions for s in steps],
-        "textinfo": "value+percent initial+percent previous",
+        # Counts as whole numbers with separators ("48,697", never "48.697k").
+        "texttemplate": "%{value:,.0f}<br>%{percentInitial:.0%} of first · "
+        "%{percentPrevious:.0%} of previous",
+        "hovertemplate": "%{y}: %{value:,.0f} sessions<extra></extra>",
         "marker": {"color": [TEAL, BLUE, AMBER, NAVY][: len(steps)]},
     }
     return figure([trace], 320)
@@ -215,4 +222,103 @@ def segment_heatmap_figure(long: pl.DataFrame) -> Figure:
         # Segment 1 on top, as the cards are numbered.
         yaxis={"type": "category", "automargin": True, "autorange": "reversed"},
         xaxis={"tickangle": -30, "automargin": True},
+    )
+
+
+# ---- the Overview: sparklines and the main chart, on the calendar ----------------------
+
+Series = list[tuple[date, float | None]]
+
+
+def _axis(unit: Unit) -> dict[str, Any]:
+    """A value axis in the unit's format (counts and money with thousands separators);
+    money carries its currency in front."""
+    axis: dict[str, Any] = {"tickfont": {"size": 10}, "nticks": 3, "zeroline": False}
+    spec = unit.axis_spec or (",.0f" if unit.name in ("count", "money") else None)
+    if spec:
+        axis["tickformat"] = spec
+    if unit.money:
+        axis["tickprefix"] = current_currency().prefix
+    return axis
+
+
+def _date_axis(series: Series, **extra: Any) -> dict[str, Any]:
+    """A calendar axis: days as "Apr 6" within a year, months as "2025-03" beyond."""
+    dates = [x for x, _ in series]
+    long = bool(dates) and (max(dates) - min(dates)).days > 300
+    axis = {"type": "date", "showgrid": False, "tickformat": "%Y-%m" if long else "%b %-d"}
+    return {**axis, **extra}
+
+
+def _hover(series: Series, unit: Unit, label: Callable[[date], str]) -> list[str]:
+    return [f"{label(x)}: {unit.text(y)}" for x, y in series]
+
+
+def sparkline_figure(series: Series, unit: Unit, label: Callable[[date], str]) -> Figure:
+    """A small line on the calendar with a readable date axis, a value axis and a tooltip
+    naming the period and its value (``label`` names a period)."""
+    trace = {
+        "type": "scatter",
+        "mode": "lines+markers" if len(series) <= 12 else "lines",
+        "x": [x.isoformat() for x, _ in series],
+        "y": [y for _, y in series],
+        "line": {"width": 2, "color": TEAL},
+        "marker": {"size": 4},
+        "customdata": _hover(series, unit, label),
+        "hovertemplate": "%{customdata}<extra></extra>",
+    }
+    return figure(
+        [trace],
+        96,
+        margin={"l": 44, "r": 6, "t": 4, "b": 22},
+        xaxis=_date_axis(series, nticks=3, tickfont={"size": 10}),
+        yaxis=_axis(unit),
+        showlegend=False,
+        hoverlabel={"font": {"size": 12}},
+    )
+
+
+def period_chart(rows: list[tuple[str, Unit, Series]], label: Callable[[date], str]) -> Figure:
+    """One chart of several metrics over the same calendar, one band each, sharing the date
+    axis: bars for counts and money, a line for shares."""
+    if not rows:
+        return message_figure("no sessions in this period")
+    band = 1.0 / len(rows)
+    traces: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {}
+    for i, (title, unit, series) in enumerate(rows):
+        axis = "y" if i == 0 else f"y{i + 1}"
+        top = 1.0 - i * band
+        shape = (
+            {"type": "scatter", "mode": "lines+markers", "line": {"color": NAVY, "width": 2}}
+            if unit.points
+            else {"type": "bar", "marker": {"color": TEAL if i == 0 else BLUE}}
+        )
+        traces.append(
+            {
+                **shape,
+                "name": title,
+                "x": [x.isoformat() for x, _ in series],
+                "y": [y for _, y in series],
+                "yaxis": axis,
+                "customdata": _hover(series, unit, label),
+                "hovertemplate": f"{title}, %{{customdata}}<extra></extra>",
+            }
+        )
+        key = "yaxis" if i == 0 else f"yaxis{i + 1}"
+        layout[key] = {
+            **_axis(unit),
+            "domain": [max(0.0, top - band + 0.06), top],
+            "title": {"text": title, "font": {"size": 11}},
+            "anchor": "x",
+        }
+    return figure(
+        traces,
+        120 * len(rows) + 60,
+        margin={"l": 60, "r": 10, "t": 10, "b": 30},
+        # The date axis sits under the lowest band.
+        xaxis=_date_axis(rows[0][2], anchor=f"y{len(rows)}" if len(rows) > 1 else "y"),
+        showlegend=False,
+        bargap=0.15,
+        **layout,
     )

@@ -9,6 +9,11 @@ NAV_COLLAPSE = "nav-collapse"
 # overview
 KPI_GRID = "kpi-grid"
 FRESHNESS = "freshness"
+OV_PRESETS = "overview-presets"
+OV_DATES = "overview-dates"
+OV_QUERY = "overview-query"
+OV_NAV = "overview-nav"
+OV_MAIN_CHART = "overview-main-chart"
 
 # cohorts
 COHORT_STORE = "cohort-query"

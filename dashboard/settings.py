@@ -39,6 +39,9 @@ class Settings:
     proxy_hops
         Reverse proxies in front (``serve --proxy-hops``): their X-Forwarded-* headers are
         trusted and the session cookie is sent over HTTPS only.
+    currency
+        ISO 4217 code of money amounts (``--currency``), used where the data states none
+        (a GA4 export states US dollars); ``None``: plain numbers.
     """
 
     db_path: Path
@@ -54,6 +57,7 @@ class Settings:
     idle_minutes: float = 60.0
     login_limit: str = "10 per minute"
     proxy_hops: int = 0
+    currency: str | None = None
     title: str = "ShopSight"
 
     # ---- upload ceilings (besides upload_limit_bytes): issue 10, items 1 and 7 ----

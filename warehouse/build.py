@@ -29,6 +29,7 @@ from warehouse.engine import (
     with_relations,
 )
 from warehouse.errors import IngestError, NothingLoadedError
+from warehouse.formats import FORMATS
 from warehouse.ledger import SourceResult, write_ledger
 from warehouse.mapping_nested import date_order_warning, explode_sql
 from warehouse.raw import RAW, RawLoad, load_raw
@@ -567,6 +568,7 @@ def _build_marts(
             "fingerprint": fingerprint,
             "gap": options.session_gap_minutes,
             "capabilities": json.dumps(capabilities),
+            "currency": stated_currency(sources),
         },
     )
     for temp in (
@@ -577,6 +579,17 @@ def _build_marts(
         "candidate_lines",
     ):
         con.execute(f"DROP TABLE IF EXISTS {temp}")
+
+
+def stated_currency(sources: list[SourceResult]) -> str | None:
+    """The currency every loaded source states its money in; ``None`` when one states none
+    or they disagree (the dashboard then falls back to ``--currency``)."""
+    stated = {
+        FORMATS[s.format].currency if s.format in FORMATS else None
+        for s in sources
+        if s.status == "loaded"
+    }
+    return stated.pop() if len(stated) == 1 else None
 
 
 def current_build(db_path: Path) -> dict[str, Any] | None:

@@ -19,8 +19,11 @@ KPIs) register from ``models.outputs``, so imports still point down the layers.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -30,22 +33,89 @@ from warehouse.metrics import COUNT_METRICS, METRICS, Metric
 
 @dataclass(frozen=True)
 class Currency:
-    """How money is labelled. No currency is configured yet: no symbol, the plain number."""
+    """How money is labelled: its symbol and ISO 4217 ``code`` (``""``: none stated).
+
+    With no currency the plain number is shown; a code without a known symbol is shown in
+    front of the number ("CHF 12.50").
+    """
 
     symbol: str = ""
+    code: str = ""
+
+    @property
+    def prefix(self) -> str:
+        """What goes between the sign and the digits."""
+        if self.symbol:
+            return self.symbol
+        return f"{self.code} " if self.code else ""
 
     def amount(self, value: float, spec: str, *, signed: bool = False) -> str:
         """``value`` formatted by ``spec`` with the currency's symbol after its sign."""
         sign = "-" if value < 0 else ("+" if signed else "")
-        return f"{sign}{self.symbol}{format(abs(value), spec)}"
+        return f"{sign}{self.prefix}{format(abs(value), spec)}"
 
     def wrap_js(self, expression: str) -> str:
         """The same for a JavaScript expression (grid cells)."""
-        return f"{_js_string(self.symbol)} + {expression}" if self.symbol else expression
+        return f"{_js_string(self.prefix)} + {expression}" if self.prefix else expression
+
+    def describe(self) -> str:
+        """The currency in words, for a page's footnote."""
+        if not self.code:
+            return "no currency stated" if not self.symbol else self.symbol
+        return f"{self.code} ({self.symbol})" if self.symbol else self.code
 
 
-#: The one currency every money format reads.
+# Symbols of the currencies shops most often report in; any other ISO code is shown as is.
+_SYMBOLS = {
+    "USD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+    "BRL": "R$",
+    "AUD": "A$",
+    "CAD": "C$",
+    "RUB": "₽",
+    "TRY": "₺",
+    "PLN": "zł",
+}
+_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+def currency_for(code: str | None) -> Currency:
+    """The :class:`Currency` of an ISO 4217 code (case-insensitive); ``None``: no currency.
+
+    Raises ``ValueError`` for text that is not a three-letter code.
+    """
+    if code is None or not code.strip():
+        return Currency()
+    upper = code.strip().upper()
+    if not _CODE.match(upper):
+        raise ValueError(f"{code!r} is not a three-letter currency code like EUR or USD")
+    return Currency(_SYMBOLS.get(upper, ""), upper)
+
+
+#: The process-wide default every money format reads when no currency is in use for the
+#: current request or command (see :func:`use_currency`).
 CURRENCY = Currency()
+
+# The currency of the request (or command) being served: each dashboard app serves its own
+# warehouse and settings, so two apps in one process may show different currencies.
+_IN_USE: ContextVar[Currency | None] = ContextVar("shopsight_currency", default=None)
+
+
+def current_currency() -> Currency:
+    """The currency money is shown in right now."""
+    found = _IN_USE.get()
+    return found if found is not None else CURRENCY
+
+
+def use_currency(currency: Currency | None) -> None:
+    """Show money in ``currency`` for the rest of this context (a request, a command);
+    ``None`` goes back to the process default."""
+    _IN_USE.set(currency)
 
 
 def _js_string(text: str) -> str:
@@ -85,14 +155,14 @@ class Unit:
         spec = self.spec
         if compact and self.compact_spec is not None and abs(value) >= 1000:
             spec = self.compact_spec
-        return CURRENCY.amount(value, spec) if self.money else format(value, spec)
+        return current_currency().amount(value, spec) if self.money else format(value, spec)
 
     def change(self, delta: float) -> str:
         """A signed difference between two values of this unit."""
         if self.points:
             return f"{delta * 100:+.1f} pts"
         if self.money:
-            return CURRENCY.amount(delta, self.spec, signed=True)
+            return current_currency().amount(delta, self.spec, signed=True)
         return format(delta, "+" + self.spec)
 
     def grid_formatter(self) -> dict[str, str] | None:
@@ -101,7 +171,7 @@ class Unit:
         if not spec:
             return None
         shown = f"d3.format({_js_string(spec)})(params.value)"
-        return {"function": CURRENCY.wrap_js(shown) if self.money else shown}
+        return {"function": current_currency().wrap_js(shown) if self.money else shown}
 
     def hover(self, axis: str = "y") -> str:
         """A Plotly hover template piece for a value on ``axis``."""
@@ -245,3 +315,24 @@ def format_value(value: float | None, unit: str, *, compact: bool = False) -> st
     """``value`` shown as its unit says (an unknown unit: two decimals)."""
     found = CATALOGUE.units.get(unit) or Unit(unit, ",.2f")
     return found.text(value, compact=compact)
+
+
+def format_month(value: date | datetime | str | None) -> str:
+    """A month as ``2025-03`` (a date, a timestamp or ISO text); missing: an em dash."""
+    if value is None:
+        return "—"
+    return str(value)[:7]
+
+
+def format_timestamp(value: datetime | str | None) -> str:
+    """A moment to the second, ``2025-03-31 14:05:09``: no microseconds, no ``T``."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value).replace("T", " ")[:19]
+
+
+def format_count(value: float | None) -> str:
+    """A count as an integer with thousands separators (``48,697``), never ``48.697k``."""
+    return CATALOGUE.unit("count").text(value)

@@ -20,6 +20,7 @@ class DemoOptions:
     host: str = "127.0.0.1"
     port: int = 8050
     serve: bool = True
+    currency: str | None = None
 
 
 def run_demo(options: DemoOptions) -> int:
@@ -49,4 +50,8 @@ def run_demo(options: DemoOptions) -> int:
     if not options.serve:
         return EXIT_OK
     print("[6/6] serving the dashboard")
-    return run_serve(ServeOptions(db=db, demo=True, host=options.host, port=options.port))
+    return run_serve(
+        ServeOptions(
+            db=db, demo=True, host=options.host, port=options.port, currency=options.currency
+        )
+    )

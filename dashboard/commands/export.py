@@ -15,6 +15,7 @@ from dashboard.commands.paths import existing_warehouse
 
 if TYPE_CHECKING:  # imported for real inside run_export (analytics loads DuckDB and Polars)
     from analytics.export import ExportRequest
+    from warehouse.reader import WarehouseReader
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ExportOptions:
     holdout: float | None = None
     seed: int | None = None
     state: Path | None = None
+    # ISO code of money amounts where the data states none (``--currency``).
+    currency: str | None = None
 
 
 def _saved_query(state_path: Path, name: str) -> str:
@@ -78,6 +81,7 @@ def run_export(options: ExportOptions) -> int:
     reader = WarehouseReader(db)
     try:
         result = export_to_file(reader, request, options.out)
+        _record_currency(reader, options.currency, result.provenance, result.sidecar)
     finally:
         reader.close()
     _record(state_path, request, result.rows, result.provenance)
@@ -88,6 +92,24 @@ def run_export(options: ExportOptions) -> int:
     )
     print(f"provenance: {result.sidecar}")
     return EXIT_OK
+
+
+def _record_currency(
+    reader: WarehouseReader,
+    configured: str | None,
+    provenance: dict[str, Any],
+    sidecar: Path | None,
+) -> None:
+    """Name the money columns' currency in the provenance (the data's, else --currency)."""
+    from analytics.export import write_sidecar
+    from analytics.overview import money
+
+    found = money(reader, configured)
+    if not found.currency.code:
+        return
+    provenance["currency"] = {"code": found.currency.code, "source": found.source}
+    if sidecar is not None:
+        write_sidecar(sidecar, provenance)
 
 
 def _record(

@@ -28,6 +28,8 @@ class ServeOptions:
     threads: int | None = None
     proxy_hops: int = 0
     log_level: str = "info"
+    # ISO code of money amounts where the data states none (``--currency``).
+    currency: str | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -77,7 +79,11 @@ def run_serve(options: ServeOptions) -> int:
         level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings(
-        db_path=db, state_path=options.state, demo_mode=options.demo, proxy_hops=options.proxy_hops
+        db_path=db,
+        state_path=options.state,
+        demo_mode=options.demo,
+        proxy_hops=options.proxy_hops,
+        currency=options.currency,
     )
     app = create_app(settings)
     warm_cache(app)

@@ -23,9 +23,10 @@ import pytest
 from analytics.cohort import Cohort
 from analytics.explore import count
 from dashboard.figures import GREY
-from tests.e2e.conftest import ROOT, screenshot
-from tests.e2e.test_browser import settle
+from tests.support.browser import ROOT, screenshot, settle
 from warehouse.reader import WarehouseReader
+
+pytestmark = pytest.mark.slow
 
 VIEWPORT_WIDTH = 1440
 
@@ -39,18 +40,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def demo_served(trained_e2e_db: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def demo_served(trained_db: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``shopsight serve --db demo-data/<file>`` run as the demo runs it: a relative --db,
     the process's working folder the project folder (not the package's), app state by
     default next to the warehouse."""
     project = tmp_path / "project"
     project.mkdir()
     # The trained warehouse folder as the demo leaves demo-data/: link, build file, models.
-    shutil.copytree(trained_e2e_db.parent, project / "demo-data", symlinks=True)
+    shutil.copytree(trained_db.parent, project / "demo-data", symlinks=True)
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "dashboard.cli", "serve"]
-    command += ["--db", f"demo-data/{trained_e2e_db.name}", "--port", str(port)]
+    command += ["--db", f"demo-data/{trained_db.name}", "--port", str(port)]
     log = (tmp_path / "serve.log").open("w")
     server = subprocess.Popen(command, cwd=project, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from dashboard.app import page_modules
-from tests.e2e.conftest import LiveApp, _serve, screenshot
-from tests.e2e.test_browser import settle
+from tests.support.browser import LiveApp, screenshot, serve, settle
+
+pytestmark = pytest.mark.slow
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -21,8 +22,8 @@ PAGES = {module.__name__.rsplit(".", 1)[-1]: module.PATH for module in page_modu
 
 
 @pytest.fixture
-def trained_app(trained_e2e_db: Path, tmp_path: Path) -> Iterator[LiveApp]:
-    yield from _serve(trained_e2e_db, tmp_path / "state.sqlite3")
+def trained_app(trained_db: Path, tmp_path: Path) -> Iterator[LiveApp]:
+    yield from serve(trained_db, tmp_path / "state.sqlite3")
 
 
 @pytest.fixture

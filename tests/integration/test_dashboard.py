@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,13 @@ import pytest
 from analytics.cohort import Cohort
 from analytics.cohort_filters import FILTERS
 from analytics.explore import count
+from analytics.periods import choose_range, data_period, period_kpis
 from dashboard import ids
 from dashboard.app import create_app, page_modules
 from dashboard.pages.cohorts.controls import control_keys
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
+from tests.support.warehouses import query
 from warehouse.reader import WarehouseReader
 
 PAGES = [module.PATH for module in page_modules()]
@@ -444,3 +447,109 @@ def test_a_model_that_loses_to_its_baseline_says_so_without_a_recorded_verdict()
     assert label_for_data(stored, True) == (
         "a purchase (sessions.converted; here: the source's Revenue column); more"
     )
+
+
+# ---- the Overview (issue 11, items 3 and 4) ------------------------------------------------
+
+
+def _sessions(db: Path, first: object, last: object) -> tuple[int, float]:
+    sql = (
+        "SELECT count(*), coalesce(sum(revenue), 0) FROM sessions "
+        "WHERE session_date BETWEEN $first AND $last"
+    )
+    found = query(db, sql, {"first": first, "last": last})[0]
+    return int(found[0]), float(found[1])
+
+
+def test_overview_compares_the_last_30_days_with_the_30_before(scored_db):
+    reader = WarehouseReader(scored_db)
+    data = data_period(reader)
+    chosen = choose_range(data, None, Cohort())
+    assert chosen.preset == "30d" and chosen.current.end == data.end
+    assert chosen.current.days == 30 and chosen.previous.days == 30
+    assert chosen.previous.end == chosen.current.start - timedelta(days=1)
+    cards = {c.kpi.name: c for c in period_kpis(reader, Cohort(), chosen)}
+    now, now_revenue = _sessions(scored_db, chosen.current.start, chosen.current.end)
+    before, _ = _sessions(scored_db, chosen.previous.start, chosen.previous.end)
+    sessions = cards["sessions"]
+    assert sessions.kpi.value == now
+    assert cards["revenue"].kpi.value == pytest.approx(now_revenue)
+    arrow = "▲" if now > before else "▼"
+    assert sessions.change.text == f"{arrow} {abs(now - before) / before:,.1%}"
+    assert sessions.change.good is (now > before)
+    # The sparkline is on the calendar: one point per day of the period, summing to the card.
+    assert [d for d, _ in sessions.kpi.trend] == sorted(d for d, _ in sessions.kpi.trend)
+    assert chosen.current.start <= sessions.kpi.trend[0][0]
+    assert sum(v for _, v in sessions.kpi.trend) == now
+    # Scores are a snapshot: shown over everyone, never compared.
+    assert cards["at_risk_customers"].change.text == "latest scores"
+
+
+def test_overview_customer_series_count_customers_active_in_each_period(scored_db):
+    reader = WarehouseReader(scored_db)
+    chosen = choose_range(data_period(reader), "90d", Cohort())
+    assert chosen.grain == "week"
+    repeat = {c.kpi.name: c.kpi for c in period_kpis(reader, Cohort(), chosen)}[
+        "repeat_purchase_rate"
+    ]
+    week, value = repeat.trend[1]
+    expected = query(
+        scored_db,
+        "SELECT count(*) FILTER (WHERE orders >= 2)::DOUBLE / count(*) FILTER (WHERE orders >= 1) "
+        "FROM customers WHERE customer_id IN (SELECT customer_id FROM sessions "
+        "WHERE session_date BETWEEN $first AND $last)",
+        {"first": week, "last": week + timedelta(days=6)},
+    )[0][0]
+    assert value == pytest.approx(expected)
+
+
+def test_overview_says_when_there_is_no_previous_period(scored_db):
+    reader = WarehouseReader(scored_db)
+    data = data_period(reader)
+    everything = choose_range(data, "all", Cohort())
+    assert everything.previous is None and "no earlier period" in everything.why_no_previous
+    early = choose_range(data, None, Cohort(date_from=data.start, date_to=data.start))
+    assert early.preset == "custom" and early.previous is None
+    assert "the data starts" in early.why_no_previous
+    cards = period_kpis(reader, Cohort(), everything)
+    assert {c.change.text for c in cards if c.kpi.available} <= {
+        "no previous period",
+        "latest scores",
+    }
+
+
+def test_overview_page_reads_its_range_from_the_url(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path)
+    assert "Last 7 days: " in client.render("/", "?range=7d")
+    assert "Chosen dates: 2025-02-01" in client.render(
+        "/", "?date_from=2025-02-01&date_to=2025-02-28"
+    )
+    bad = client.render("/", "?range=forever")
+    assert "range" in bad and "Unexpected error" not in bad
+    status, body = client.call(
+        ids.OV_NAV + ".href",
+        {ids.OV_DATES + ".start_date": "2025-02-01", ids.OV_DATES + ".end_date": "2025-02-28"},
+        {ids.OV_QUERY + ".data": "country=UK"},
+    )
+    assert status == 200
+    assert (
+        body["response"][ids.OV_NAV]["href"]
+        == "/?country=UK&date_from=2025-02-01&date_to=2025-02-28"
+    )
+    status, body = client.call(
+        ids.OV_NAV + ".href",
+        {ids.OV_DATES + ".start_date": "2025-02-30", ids.OV_DATES + ".end_date": "2025-02-28"},
+    )
+    assert status == 204 or "href" not in str(body)
+
+
+def test_money_shows_the_configured_currency(scored_db, tmp_path):
+    # The rendered JSON escapes "€": read it back to text.
+    page = str(
+        json.loads(make_client(scored_db, tmp_path, currency="EUR").render("/", "?range=all"))
+    )
+    revenue = query(scored_db, "SELECT sum(revenue) FROM sessions")[0][0]
+    assert f"€{revenue:,.0f}" in page
+    assert "Money in EUR (€), set with --currency" in page
+    plain = str(json.loads(make_client(scored_db, tmp_path / "plain").render("/", "?range=all")))
+    assert f"{revenue:,.0f}" in plain and "€" not in plain

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.cli import main
+from tests.support.accounting import assert_accounted, event_log, rejected
 from tests.support.fixtures_data import EVENT_LOG_HEADER
 from tests.support.warehouses import query
 from warehouse.errors import NothingLoadedError
@@ -17,40 +18,6 @@ GOOD = [
     "2024-03-01 10:02:00 UTC,purchase,p1,10,apparel.shoes,acme,19.99,u1,s1",
     "2024-03-02 09:00:00 UTC,view,p2,11,home.lamp,,5.50,u2,s2",
 ]
-
-
-def event_log(*lines: str) -> str:
-    return "\n".join([EVENT_LOG_HEADER, *lines]) + "\n"
-
-
-def ledger(db: Path) -> list[tuple[object, ...]]:
-    return query(
-        db,
-        "SELECT path, rows_read, rows_loaded, rows_rejected, status, note "
-        "FROM ingest_ledger ORDER BY file_order",
-    )
-
-
-def rejected(db: Path) -> list[tuple[object, ...]]:
-    return query(db, "SELECT file, line, column_name, reason, raw FROM rejected_rows ORDER BY line")
-
-
-def assert_accounted(db: Path) -> None:
-    lines = dict(query(db, "SELECT path, lines_read FROM ingest_ledger"))
-    for path, read, loaded, rejected_count, status, _ in ledger(db):
-        if status == "loaded":
-            assert read == loaded + rejected_count, path
-            if ".csv" in str(path):  # every row on at least one line of its own, after the header
-                assert lines[path] is not None and lines[path] >= 1 + read, path
-            else:
-                assert lines[path] is None, path
-            events = query(
-                db,
-                "SELECT count(*) FROM events e JOIN ingest_ledger l USING (source_id) "
-                "WHERE l.path = $p",
-                {"p": path},
-            )[0][0]
-            assert events == loaded
 
 
 def test_empty_file_names_the_file_and_exits_non_zero(write_file, tmp_path, capsys):

@@ -16,8 +16,9 @@ from pathlib import Path
 import zstandard
 
 from dashboard.cli import main
-from tests.conftest import EVENT_LOG_HEADER, query
-from tests.unit.test_bad_input import assert_accounted, event_log, rejected
+from tests.support.accounting import assert_accounted, event_log, rejected
+from tests.support.fixtures_data import EVENT_LOG_HEADER
+from tests.support.warehouses import query
 from warehouse.csv_lines import scan_records
 
 

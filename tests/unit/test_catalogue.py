@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,17 @@ from models.outputs import (
     VALUE_AT_RISK,
 )
 from models.tiers import churn_tier
-from warehouse.catalogue import Catalogue, Column, Currency, Unit
+from warehouse.catalogue import (
+    Catalogue,
+    Column,
+    Currency,
+    Unit,
+    currency_for,
+    format_count,
+    format_month,
+    format_timestamp,
+    use_currency,
+)
 
 
 def test_every_entry_has_a_label_a_known_unit_and_a_format():
@@ -173,3 +184,42 @@ def test_a_missing_input_model_makes_the_derived_column_unavailable():
     assert "needs the customer_churn and customer_revenue models" in (
         prediction.estimates["value_at_risk"].describe()
     )
+
+
+def test_a_currency_code_names_its_symbol_or_shows_itself():
+    money = CATALOGUE.unit("money")
+    assert currency_for("eur") == Currency("€", "EUR")
+    assert currency_for(None) == Currency() and currency_for(" ") == Currency()
+    with pytest.raises(ValueError, match="three-letter"):
+        currency_for("euros")
+    try:
+        use_currency(currency_for("CHF"))  # no symbol: the code in front
+        assert money.text(12.5) == "CHF 12.50" and money.change(-1.0) == "-CHF 1.00"
+        use_currency(currency_for("GBP"))
+        assert format_value(2500.0, "money") == "£2,500"  # a card: no cents from 1,000
+    finally:
+        use_currency(None)
+    assert money.text(12.5) == "12.50"  # back to the process default: no currency
+
+
+def test_months_timestamps_and_counts_have_one_format():
+    assert format_month(date(2025, 3, 1)) == "2025-03" and format_month("2025-03-01") == "2025-03"
+    assert format_timestamp(datetime(2025, 3, 31, 14, 5, 9, 123456)) == "2025-03-31 14:05:09"
+    assert format_timestamp("2025-03-31T14:05:09.123456") == "2025-03-31 14:05:09"
+    assert format_count(48697) == "48,697" and format_count(3697.0) == "3,697"
+
+
+def test_a_ga4_export_states_its_money_in_us_dollars():
+    from warehouse.build import stated_currency
+    from warehouse.ledger import SourceResult
+
+    def source(fmt: str, status: str = "loaded") -> Any:
+        found = SourceResult.__new__(SourceResult)
+        object.__setattr__(found, "format", fmt)
+        object.__setattr__(found, "status", status)
+        return found
+
+    assert stated_currency([source("ga4-export")]) == "USD"
+    assert stated_currency([source("ga4-export"), source("event-log")]) is None  # mixed
+    assert stated_currency([source("event-log")]) is None
+    assert stated_currency([source("ga4-export"), source("event-log", "failed")]) == "USD"

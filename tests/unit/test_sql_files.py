@@ -94,8 +94,8 @@ CASES: dict[str, Case] = {
     "warehouse/rejected_source_rows": Case(("source_id", "line", "column_name", "reason", "raw")),
     "warehouse/rejected_rows": Case(("file", "line", "column_name", "reason", "raw")),
     "warehouse/build_info": Case(
-        ("build_id", "built_at", "input_fingerprint", "data_start", "data_end"),
-        {**_BUILD, "gap": 30, "capabilities": "{}"},
+        ("build_id", "built_at", "input_fingerprint", "data_start", "data_end", "currency"),
+        {**_BUILD, "gap": 30, "capabilities": "{}", "currency": None},
     ),
     "warehouse/capability_evidence": Case(
         ("events", "with_customer", "purchases", "cart_adds", "views", "revenue")
@@ -127,6 +127,11 @@ CASES: dict[str, Case] = {
         ("viewing_sessions", "cart_sessions", "checkout_sessions", "purchasing_sessions")
         + ("explicit_checkout_sessions",),
         relations=("cohort_daily_sessions",),
+    ),
+    "analytics/customer_activity": Case(
+        ("period", "customer_id", "orders"),
+        {"grain": "week"},
+        relations=("cohort_customers", "cohort_sessions"),
     ),
     "analytics/hits_distribution": Case(("bucket", "count"), relations=("cohort_sessions",)),
     "analytics/cart_abandonment_distribution": Case(

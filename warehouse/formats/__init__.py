@@ -38,6 +38,8 @@ class FormatSpec:
     adapter_sql: str
     grain: Literal["event", "session"] = "event"
     has_clock_time: bool = True
+    # The ISO 4217 currency the source states its money in, where it states one.
+    currency: str | None = None
 
 
 def _identity(*names: str) -> dict[str, str]:
@@ -142,6 +144,8 @@ FORMATS: dict[str, FormatSpec] = {
                 ),
             ),
             adapter_sql="adapt_ga4_export",
+            # The adapter reads the export's *_in_usd columns: GA converts to US dollars.
+            currency="USD",
         ),
         FormatSpec(
             name="online-retail",

@@ -1,6 +1,8 @@
 -- build_info: the one-row record of a build: its id, versions, inputs' fingerprint, session
--- gap, capabilities and the span of the data.
--- Binds $build_id, $version, $duckdb, $fingerprint, $gap and $capabilities (JSON text).
+-- gap, capabilities, the currency the sources state (NULL: none, or they disagree) and the
+-- span of the data.
+-- Binds $build_id, $version, $duckdb, $fingerprint, $gap, $capabilities (JSON text) and
+-- $currency.
 WITH events AS (
     SELECT event_time FROM events
 ),
@@ -21,6 +23,7 @@ final AS (
         $fingerprint AS input_fingerprint,
         $gap::INTEGER AS session_gap_minutes,
         $capabilities AS capabilities_json,
+        $currency::VARCHAR AS currency,
         data_span.data_start,
         data_span.data_end
     FROM data_span
