@@ -196,3 +196,16 @@ def chips(phrases: list[str]) -> list[Any]:
     if not phrases:
         return [dbc.Badge("everyone", color="light", text_color="dark", className="me-1")]
     return [dbc.Badge(p, color="primary", className="me-1 mb-1 filter-chip") for p in phrases]
+
+
+def grid_column(field: str, header: str | None = None, *, numeric: bool = False) -> dict[str, Any]:
+    """An AG Grid column: shares and money formatted as the catalogue shows them (an empty
+    cell stays empty), counts with thousands separators, and every number right-aligned."""
+    spec: dict[str, Any] = {"field": field, "headerName": header or field.replace("_", " ")}
+    formatter = CATALOGUE.grid_formatter(field)
+    if formatter is None and numeric:
+        formatter = {"function": "params.value == null ? '' : d3.format(',')(params.value)"}
+    if formatter is not None:
+        spec["valueFormatter"] = formatter
+        spec["type"] = "rightAligned"
+    return spec

@@ -171,7 +171,9 @@ class Unit:
         if not spec:
             return None
         shown = f"d3.format({_js_string(spec)})(params.value)"
-        return {"function": current_currency().wrap_js(shown) if self.money else shown}
+        shown = current_currency().wrap_js(shown) if self.money else shown
+        # An empty cell stays empty: d3 would show a missing value as a made-up zero.
+        return {"function": f"params.value == null ? '' : {shown}"}
 
     def hover(self, axis: str = "y") -> str:
         """A Plotly hover template piece for a value on ``axis``."""
@@ -249,6 +251,14 @@ WAREHOUSE_COLUMNS: tuple[Column, ...] = (
         "money",
         "Purchase revenue (net of returns for a customer).",
         requires=("has_revenue",),
+    ),
+    Column(
+        "cart_abandonment_rate",
+        ("customer",),
+        "Cart abandonment",
+        "probability",
+        "Share of the customer's sessions with a cart add that ended without a purchase.",
+        requires=("has_carts",),
     ),
 )
 

@@ -41,12 +41,17 @@ PROGRESS_HOLDER = "rebuild-progress-holder"
 
 def _table(frame: Any, columns: list[str] | None = None) -> dbc.Table:
     columns = columns or list(frame.columns)
+    # Numbers right-aligned, so their digits line up down a column.
+    numeric = {c: frame.schema[c].is_numeric() for c in columns}
+    align = {c: "text-end" if numeric[c] else None for c in columns}
     return dbc.Table(
         [
-            html.Thead(html.Tr([html.Th(c.replace("_", " ")) for c in columns])),
+            html.Thead(
+                html.Tr([html.Th(c.replace("_", " "), className=align[c]) for c in columns])
+            ),
             html.Tbody(
                 [
-                    html.Tr([html.Td(_cell(row[c])) for c in columns])
+                    html.Tr([html.Td(_cell(row[c]), className=align[c]) for c in columns])
                     for row in frame.iter_rows(named=True)
                 ]
             ),
@@ -195,7 +200,7 @@ def _rejects_body(reader: Any) -> Any:
             rowData=rows,
             columnDefs=[
                 {"field": "file"},
-                {"field": "line", "width": 90},
+                {"field": "line", "width": 90, "type": "rightAligned"},
                 {"field": "column_name", "headerName": "column"},
                 {"field": "reason", "minWidth": 320},
                 {"field": "raw", "minWidth": 320},

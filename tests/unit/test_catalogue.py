@@ -77,9 +77,15 @@ def test_units_show_values_as_the_pages_always_have():
 
 
 def test_grid_cells_use_the_same_formats():
-    assert CATALOGUE.grid_formatter("churn_prob") == {"function": "d3.format('.0%')(params.value)"}
+    # An empty cell stays empty: d3 alone would print a missing value as 0.
+    empty = "params.value == null ? '' : "
+    assert CATALOGUE.grid_formatter("churn_prob") == {
+        "function": empty + "d3.format('.0%')(params.value)"
+    }
     for money in ("value_at_risk", "predicted_revenue", "revenue"):
-        assert CATALOGUE.grid_formatter(money) == {"function": "d3.format(',.2f')(params.value)"}
+        assert CATALOGUE.grid_formatter(money) == {
+            "function": empty + "d3.format(',.2f')(params.value)"
+        }
     assert CATALOGUE.grid_formatter("churn_tier") is None  # a name, shown as is
     assert CATALOGUE.grid_formatter("customer_id") is None  # not a catalogued number
 
@@ -90,7 +96,9 @@ def test_a_currency_plugs_into_every_money_format(monkeypatch: pytest.MonkeyPatc
     assert money.text(12.5) == "€12.50"
     assert format_value(2500.0, "money") == "€2,500"
     assert money.change(1.0) == "+€1.00" and money.text(-3.0) == "-€3.00"
-    assert money.grid_formatter() == {"function": "'€' + d3.format(',.2f')(params.value)"}
+    assert money.grid_formatter() == {
+        "function": "params.value == null ? '' : '€' + d3.format(',.2f')(params.value)"
+    }
     assert CATALOGUE.unit("probability").text(0.5) == "50.0%"  # shares carry no currency
 
 

@@ -13,7 +13,7 @@ from dash import html
 from analytics.cohort_filters import CohortFilter
 from analytics.explore import CohortCount, Comparison
 from dashboard import ids
-from dashboard.components import phone_columns
+from dashboard.components import grid_column, phone_columns
 from dashboard.figures import facet_bars
 
 GRID_COLUMNS = (
@@ -35,8 +35,8 @@ GRID_COLUMNS = (
 )
 #: What a phone shows of the customer table: who, their orders and their revenue.
 PHONE = ("customer_id", "orders", "revenue")
-_MONEY = {"revenue", "predicted_revenue", "value_at_risk"}
-_RATIO = {"cart_abandonment_rate", "purchase_prob", "churn_prob"}
+# Whole numbers (shares and money are formatted by the catalogue).
+_COUNTS = {"sessions", "orders", "recency_days"}
 EXPORT_FORMATS = ("csv", "parquet", "xlsx")
 
 
@@ -62,18 +62,7 @@ def facet_figure(frame: pl.DataFrame, filt: CohortFilter, unit: str, selected: l
 
 
 def _column_def(column: str) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "field": column,
-        "headerName": column.replace("_", " "),
-        "sortable": True,
-    }
-    if column in _MONEY:
-        spec["valueFormatter"] = {"function": "d3.format(',.2f')(params.value)"}
-    elif column in _RATIO:
-        spec["valueFormatter"] = {
-            "function": "params.value == null ? '' : d3.format('.0%')(params.value)"
-        }
-    return spec
+    return {**grid_column(column, numeric=column in _COUNTS), "sortable": True}
 
 
 def customer_grid(columns: list[str]) -> dag.AgGrid:
