@@ -51,6 +51,7 @@ def _add_currency(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from dashboard.commands.campaigns import planted_effect
     from dashboard.commands.warehouse import GenerateOptions, run_generate
 
     return run_generate(
@@ -60,6 +61,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
             days=args.days,
             seed=args.seed,
             file_format=args.file_format,
+            planted=planted_effect(
+                args.plant_members, args.plant_start, args.plant_window_days, args.plant_lift
+            ),
         )
     )
 
@@ -212,6 +216,17 @@ def _add_generate(sub: Subparsers) -> None:
     p.add_argument("--days", type=int, default=180)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--file-format", choices=("parquet", "csv"), default="parquet")
+    plant = p.add_argument_group(
+        "a planted campaign effect", "raise treated customers' purchase probability (tests)"
+    )
+    plant.add_argument(
+        "--plant-members", type=Path, metavar="FILE", help="a list with a customer_id column"
+    )
+    plant.add_argument("--plant-start", metavar="YYYY-MM-DD", help="the campaign's start day")
+    plant.add_argument("--plant-window-days", type=int, default=30, metavar="N")
+    plant.add_argument(
+        "--plant-lift", type=float, default=0.0, metavar="P", help="absolute lift, e.g. 0.05"
+    )
     p.set_defaults(func=cmd_generate)
 
 

@@ -14,6 +14,7 @@ from dashboard.commands.output import EXIT_OK, bar, progress
 from dashboard.commands.paths import buildable_warehouse, existing_warehouse
 
 if TYPE_CHECKING:  # imported for real inside run_build, so other commands do not load it
+    from synthetic.shop import PlantedEffect
     from warehouse.build import BuildOptions
 
 
@@ -24,6 +25,8 @@ class GenerateOptions:
     days: int = 180
     seed: int = 42
     file_format: Literal["parquet", "csv"] = "parquet"
+    # A known campaign effect to plant (``--plant-*``; dashboard.commands.campaigns).
+    planted: PlantedEffect | None = None
 
 
 def run_generate(options: GenerateOptions) -> int:
@@ -37,6 +40,7 @@ def run_generate(options: GenerateOptions) -> int:
         days=options.days,
         seed=options.seed,
         file_format=options.file_format,
+        planted=options.planted,
         progress=lambda done, total: bar(done, total, started, "customers"),
     )
     print(
