@@ -167,9 +167,8 @@ def campaign_report(
     until = reader.rows("SELECT max(event_time) FROM events")[0][0]
     window_end = start + timedelta(days=window_days)
     arrived = until is not None and until.date() >= start
-    complete = until is not None and until >= datetime(
-        window_end.year, window_end.month, window_end.day
-    ) - timedelta(seconds=1)
+    # Complete once the data reaches the window's last day (events are loaded by day).
+    complete = until is not None and until.date() >= window_end - timedelta(days=1)
     n_t = int((joined.get_column("group") == TREATMENT).sum())
     n_c = int((joined.get_column("group") == CONTROL).sum())
     estimate = (

@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TypeAlias
@@ -169,6 +170,38 @@ def cmd_users(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_campaign(args: argparse.Namespace) -> int:
+    from dashboard.commands import campaigns as c
+
+    options = c.CampaignOptions(db=Path(args.db), state=_optional_path(args.state))
+    if args.action == "create":
+        start = _iso_date(args.start) if args.start else None
+        spec = {
+            "name": args.name,
+            "cohort_query": args.cohort,
+            "goal": args.goal,
+            "window_days": args.window_days,
+            "holdout_share": args.holdout,
+            "seed": args.seed,
+            "start_date": start,
+        }
+        return c.run_campaign_create(options, spec)
+    if args.action == "report":
+        return c.run_campaign_report(options, args.name, as_json=args.json)
+    if args.action == "export":
+        return c.run_campaign_export(options, args.name, Path(args.out))
+    return c.run_campaign_contacted(options, args.name, args.customer_ids)
+
+
+def _iso_date(value: str) -> date:
+    from dashboard.commands.output import UsageError
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date like 2025-04-01") from None
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from dashboard.commands.demo import DemoOptions, run_demo
 
@@ -201,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_export(sub)
     _add_users(sub)
+    _add_campaign(sub)
     _add_demo(sub)
     return parser
 
@@ -366,6 +400,34 @@ def _add_users(sub: Subparsers) -> None:
     p.add_argument("--state", default=None, help="the app-state store itself")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.set_defaults(func=cmd_users)
+
+
+def _add_campaign(sub: Subparsers) -> None:
+    p = sub.add_parser("campaign", help="campaigns with a control group, and their uplift")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="freeze a cohort into treatment and control")
+    create.add_argument("--cohort", required=True, metavar="QUERY", help="e.g. churn_tier=High")
+    create.add_argument("--name", required=True)
+    create.add_argument("--holdout", type=float, default=0.1, metavar="SHARE")
+    create.add_argument(
+        "--goal", choices=("purchase", "revenue", "return_visit"), default="purchase"
+    )
+    create.add_argument("--window-days", type=int, default=30, metavar="N")
+    create.add_argument("--seed", type=int, default=0, help="hold-out seed")
+    create.add_argument("--start", metavar="YYYY-MM-DD", help="start day (default today)")
+    report = actions.add_parser("report", help="treatment against control on the goal")
+    report.add_argument("name")
+    report.add_argument("--json", action="store_true")
+    export = actions.add_parser("export", help="the treatment list, with provenance")
+    export.add_argument("name")
+    export.add_argument("--out", required=True, help=".csv or .parquet")
+    contacted = actions.add_parser("contacted", help="record members as contacted")
+    contacted.add_argument("name")
+    contacted.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
+    for action in (create, report, export, contacted):
+        action.add_argument("--db", required=True, type=Path)
+        action.add_argument("--state", default=None, help="app-state store (default: by --db)")
+    p.set_defaults(func=cmd_campaign)
 
 
 def _add_demo(sub: Subparsers) -> None:
