@@ -36,17 +36,38 @@ def campaign_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     add_fake_scores(db)
     for name, seed in (("winback", "1"), ("placebo", "2")):
         created = main(
-            ["campaign", "create", "--db", str(db), "--cohort", "", "--name", name,
-             "--holdout", "0.5", "--goal", "purchase", "--seed", seed, *WINDOW]
-        )  # fmt: skip
+            [
+                "campaign",
+                "create",
+                "--db",
+                str(db),
+                "--cohort",
+                "",
+                "--name",
+                name,
+                "--holdout",
+                "0.5",
+                "--goal",
+                "purchase",
+                "--seed",
+                seed,
+                *WINDOW,
+            ]
+        )
         assert created == 0
     treatment = root / "treatment.csv"
     assert main(["campaign", "export", "--db", str(db), "winback", "--out", str(treatment)]) == 0
     assert main(["campaign", "contacted", "--db", str(db), "winback", "512000000"]) == 0
     planted = [
-        "--plant-members", str(treatment), "--plant-start", "2025-04-01",
-        "--plant-window-days", "30", "--plant-lift", str(PLANTED_LIFT),
-    ]  # fmt: skip
+        "--plant-members",
+        str(treatment),
+        "--plant-start",
+        "2025-04-01",
+        "--plant-window-days",
+        "30",
+        "--plant-lift",
+        str(PLANTED_LIFT),
+    ]
     assert main(["generate", "--out", str(root / "after"), *GENERATE, *planted]) == 0
     assert main(["build", "--db", str(db), str(root / "after")]) == 0
     return db

@@ -150,6 +150,18 @@ CASES: dict[str, Case] = {
         ("file", "line", "column_name", "reason", "raw"), {"limit": 5}
     ),
     "analytics/latest_model_runs": Case(("task", "candidate", "selected", "status", "reason")),
+    "analytics/campaign_candidates": Case(
+        ("customer_id", "churn_tier", "segment", "purchase_prob", "churn_prob"),
+        relations=("cohort_customers",),
+    ),
+    "analytics/campaign_outcomes": Case(
+        ("customer_id", "bought", "revenue", "returned"),
+        {
+            "customer_ids": ["1", "nobody"],
+            "window_start": datetime(2020, 1, 1),
+            "window_end": datetime(2030, 1, 1),
+        },
+    ),
     "analytics/churn_tiers": Case(
         ("churn_tier", "customers", "value_at_risk"),
         {"value_known": True},
