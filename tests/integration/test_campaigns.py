@@ -137,3 +137,14 @@ def test_calibration_compares_prediction_with_the_control(
     calibration = {row["model"]: row for row in report["calibration"]}
     assert calibration["purchase"]["members"] == report["control_members"]
     assert 0 <= calibration["purchase"]["observed"] <= 1
+
+
+@pytest.mark.slow
+def test_text_report_states_the_verdict(
+    campaign_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["campaign", "report", "--db", str(campaign_db), "winback"]) == 0
+    text = capsys.readouterr().out
+    assert "window 2025-04-01 to 2025-05-01 (complete" in text
+    assert "→ win" in text and "by churn tier:" in text and "1 marked contacted" in text
