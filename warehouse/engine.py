@@ -68,6 +68,21 @@ def named_query(name: str, package: str, relations: Mapping[str, str] | None = N
     return with_relations(load_sql(name, package), relations or {})
 
 
+def fill_slots(sql: str, slots: Mapping[str, str]) -> str:
+    """``sql`` with each ``{slot}`` replaced by its already-quoted identifier text.
+
+    Slots carry identifiers only (a table or column the caller fixed and passed through
+    :func:`quote_ident`); values stay bound parameters. A slot the file lacks is an error,
+    so a renamed placeholder cannot silently leave the query unchanged.
+    """
+    for slot, text in slots.items():
+        placeholder = "{" + slot + "}"
+        if placeholder not in sql:
+            raise KeyError(f"the query has no {placeholder} to fill")
+        sql = sql.replace(placeholder, text)
+    return sql
+
+
 def create_table(
     con: duckdb.DuckDBPyConnection,
     table: str,

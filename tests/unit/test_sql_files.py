@@ -51,6 +51,7 @@ class Case:
     relations: tuple[str, ...] = ()  # cohort relations put in front of the query
     slots: dict[str, str] = field(default_factory=dict)  # {placeholder} → quoted identifiers
     statement: bool = False  # DDL/DML the build or `shopsight score` runs for its effect
+    given: dict[str, str] = field(default_factory=dict)  # relations the caller writes itself
 
 
 # {dedup_key} is filled per build with the key columns the build stores (see _run).
@@ -58,6 +59,11 @@ _DEDUP = {"hash_key": ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY), "dedup_
 _BUILD = {"build_id": "b1", "version": "0", "duckdb": duckdb.__version__, "fingerprint": "f"}
 _COHORT_PAGE = {"limit": 10, "offset": 0}
 _EXPORT_COHORT = "SELECT c.* FROM customers_scored AS c"
+# The what-if page's relation `wanted` and identifier slots (analytics/whatif/profiles.py).
+_WANTED_CUSTOMERS = {"wanted": "SELECT customer_id FROM customers"}
+_WANTED_SESSIONS = {"wanted": "SELECT session_id FROM sessions"}
+_CUSTOMERS = {"id_column": '"customer_id"', "table": '"customers"'}
+_SESSIONS = {"id_column": '"session_id"', "table": '"sessions"'}
 
 CASES: dict[str, Case] = {
     # warehouse: the build's statements and queries
@@ -214,6 +220,33 @@ CASES: dict[str, Case] = {
         ("segment_id", "segment_name", "hits", "events", "distinct_products"),
         {"method": "hdbscan", "named_segments": False, "seed": 7, "points": 100},
     ),
+    # the what-if page's profiles
+    "analytics/whatif_customer_events": Case(
+        ("customer_id", "event_time", "event_type"), given=_WANTED_CUSTOMERS
+    ),
+    "analytics/whatif_session_events": Case(
+        ("session_id", "event_time", "event_type"), given=_WANTED_SESSIONS
+    ),
+    "analytics/whatif_session_history": Case(
+        ("session_id", "customer_id", "session_start", "session_end", "is_aggregate"),
+        given=_WANTED_SESSIONS,
+    ),
+    "analytics/whatif_known_sessions": Case(("session_id",), given=_WANTED_SESSIONS),
+    "analytics/whatif_entity_sample": Case(("session_id",), {"limit": 3}, slots=_SESSIONS),
+    "analytics/whatif_segment_members": Case(
+        ("customer_id",),
+        {"segment": 0, "limit": 3},
+        slots={"id_column": '"customer_id"', "table": '"customer_scores"'},
+    ),
+    "analytics/whatif_segments": Case(
+        ("segment_id", "segment_name", "members", "entity"), {"segment": None}
+    ),
+    "analytics/whatif_start_customer": Case(("customer_id",)),
+    "analytics/whatif_start_session": Case(("session_id",)),
+    "analytics/whatif_first_entity": Case(("customer_id",), slots=_CUSTOMERS),
+    "analytics/whatif_one_entity": Case(
+        ("customer_id",), {"entity_id": "c1"}, slots={"id_column": '"customer_id"'}
+    ),
 }
 ADAPTERS = {spec.adapter_sql: spec for spec in FORMATS.values()}
 # adapt_ga4_export reads GA4's nested export columns (event_params, items, ecommerce
@@ -281,7 +314,7 @@ def _dedup_key(con: duckdb.DuckDBPyConnection) -> str:
 
 def _relations(case: Case) -> dict[str, str]:
     relations = {name: EVERYONE[name] for name in case.relations}
-    return relations
+    return {**case.given, **relations}
 
 
 def _raw_source(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
