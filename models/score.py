@@ -37,7 +37,7 @@ from models.outputs import EXPECTED_REVENUE, VALUE_AT_RISK
 from models.segment_task import segment_table
 from models.segments import Scaler, profile, rfm_tiers
 from models.tiers import churn_tier
-from warehouse.engine import run
+from warehouse.engine import load_sql, run
 from warehouse.versions import derived_version
 
 FloatArray = npt.NDArray[np.float64]
@@ -120,11 +120,7 @@ class ScoreSummary:
 
 def _unavailable_reasons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     try:
-        found = feat.rows(
-            con,
-            "SELECT task, any_value(reason) FROM model_runs "
-            "WHERE status IN ('unavailable', 'refused') GROUP BY task",
-        )
+        found = feat.rows(con, load_sql("unavailable_reasons", "models"))
     except duckdb.Error:
         return {}
     return {str(task): str(reason) for task, reason in found}
@@ -155,7 +151,7 @@ def score_models(
     with threadpool_limits(limits=1, user_api="blas"), derived_version(db_path, "scores") as con:
         con.execute("SET enable_progress_bar = false")
         scored_at = datetime.now(UTC).replace(tzinfo=None)
-        caps = {str(n): bool(a) for n, a, _ in feat.rows(con, "SELECT * FROM capabilities")}
+        caps = {str(n): bool(a) for n, a, _ in feat.rows(con, load_sql("capability_list"))}
         missing = _unavailable_reasons(con)
         t0 = time.perf_counter()
         say("scoring sessions")

@@ -123,6 +123,7 @@ CASES: dict[str, Case] = {
         ("session_id",), {"min_events": 1, "max_events": 3, "has_clock_time": True}
     ),
     "models/session_profiles": Case(("session_id", "clicks", "viewed_price_sum")),
+    "models/unavailable_reasons": Case(("task", "reason")),
     # analytics
     "analytics/funnel_steps": Case(
         ("viewing_sessions", "cart_sessions", "checkout_sessions", "purchasing_sessions")
