@@ -224,7 +224,8 @@ def _with_contract_columns(table: pl.DataFrame, contract: dict[str, pl.DataType]
 def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pl.DataFrame) -> None:
     view = f"{name}_frame"
     con.register(view, table)
-    # The table names are ours (fixed strings above), never a user's.
+    # Stays inline: it stores a registered frame, not a query. The table names are ours
+    # (fixed strings above), never a user's.
     con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
     con.unregister(view)
 
@@ -254,7 +255,7 @@ def _score_sessions(
     missing: dict[str, str],
     counts: dict[str, int],
 ) -> pl.DataFrame:
-    base = feat.frame(con, "SELECT session_id, customer_id FROM sessions ORDER BY session_id")
+    base = feat.frame(con, load_sql("session_keys", "models"))
     if "session_conversion" not in index:
         why = missing.get("session_conversion", "no conversion model was trained")
         return base.with_columns(
@@ -307,7 +308,7 @@ def _score_customers(
     index: dict[str, str],
     counts: dict[str, int],
 ) -> pl.DataFrame:
-    base = feat.frame(con, "SELECT customer_id FROM customers ORDER BY customer_id")
+    base = feat.frame(con, load_sql("customer_keys", "models"))
     tasks = [t for t in ("customer_purchase", "customer_revenue", "customer_churn") if t in index]
     if base.height == 0:
         return base

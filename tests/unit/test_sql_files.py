@@ -124,6 +124,13 @@ CASES: dict[str, Case] = {
     ),
     "models/session_profiles": Case(("session_id", "clicks", "viewed_price_sum")),
     "models/unavailable_reasons": Case(("task", "reason")),
+    "models/aggregate_session_features": Case(
+        ("session_id", "customer_id", "month_number", "returning_visitor", "converted")
+    ),
+    "models/session_outcomes": Case(("session_id", "converted", "revenue")),
+    "models/event_span": Case(("first_event", "last_event")),
+    "models/session_keys": Case(("session_id", "customer_id")),
+    "models/customer_keys": Case(("customer_id",)),
     # analytics
     "analytics/funnel_steps": Case(
         ("viewing_sessions", "cart_sessions", "checkout_sessions", "purchasing_sessions")
