@@ -228,6 +228,12 @@ CASES: dict[str, Case] = {
         ("segment_id", "segment_name", "hits", "events", "distinct_products"),
         {"method": "hdbscan", "named_segments": False, "seed": 7, "points": 100},
     ),
+    # scoring an uploaded file (analytics/upload_scoring.py)
+    "analytics/upload_customer_lookup": Case(
+        ("customer_id", "churn_prob", "found"), {"ids": ["c1", "nobody"]}
+    ),
+    "analytics/upload_customer_scores": Case(("customer_id", "churn_prob")),
+    "analytics/upload_session_scores": Case(("session_id", "conversion_prob")),
     # the what-if page's profiles
     "analytics/whatif_customer_events": Case(
         ("customer_id", "event_time", "event_type"), given=_WANTED_CUSTOMERS
