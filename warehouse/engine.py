@@ -16,7 +16,8 @@ import duckdb
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 # Each layer keeps its queries in ``<package>/sql/``; the layer's name picks the folder.
-SQL_PACKAGES = ("warehouse", "models", "analytics")
+# appstate's files are SQLite (the app-state store), the others DuckDB.
+SQL_PACKAGES = ("warehouse", "models", "analytics", "appstate")
 
 
 def sql_dir(package: str = "warehouse") -> Path:
