@@ -76,12 +76,14 @@ def fill_slots(sql: str, slots: Mapping[str, str]) -> str:
     :func:`quote_ident`); values stay bound parameters. A slot the file lacks is an error,
     so a renamed placeholder cannot silently leave the query unchanged.
     """
-    for slot, text in slots.items():
-        placeholder = "{" + slot + "}"
-        if placeholder not in sql:
-            raise KeyError(f"the query has no {placeholder} to fill")
-        sql = sql.replace(placeholder, text)
-    return sql
+    for slot in slots:
+        if "{" + slot + "}" not in sql:
+            raise KeyError(f"the query has no {{{slot}}} to fill")
+    if not slots:
+        return sql
+    # One pass, so a filled-in identifier that happens to read "{other_slot}" stays as it is.
+    placeholders = re.compile("|".join(re.escape("{" + slot + "}") for slot in slots))
+    return placeholders.sub(lambda found: slots[found.group(0)[1:-1]], sql)
 
 
 def create_table(
@@ -110,11 +112,15 @@ def create_table(
 def insert_into(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    name: str,
+    name: str | None = None,
     params: dict[str, Any] | None = None,
+    *,
+    sql: str | None = None,
 ) -> None:
-    """Append the named query's rows to ``table`` (columns matched by name)."""
-    statement = f"INSERT INTO {quote_ident(table)} BY NAME\n{load_sql(name)}"
+    """Append the named query's rows (or ``sql``'s, a query built from one) to ``table``,
+    columns matched by name."""
+    body = sql if sql is not None else load_sql(name or table)
+    statement = f"INSERT INTO {quote_ident(table)} BY NAME\n{body}"
     if params:
         con.execute(statement, params)
     else:

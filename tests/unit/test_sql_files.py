@@ -22,9 +22,17 @@ from models.features import prepare_session_prefixes
 from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 from tests.support.warehouses import add_fake_scores
 from warehouse.build import BuildOptions, build_warehouse
-from warehouse.engine import SQL_PACKAGES, load_sql, quote_ident, sql_dir, with_relations
+from warehouse.engine import (
+    SQL_PACKAGES,
+    load_sql,
+    quote_ident,
+    quote_literal,
+    sql_dir,
+    with_relations,
+)
 from warehouse.formats import FORMATS
 from warehouse.mapping import MAPPABLE_COLUMNS, adapter_params, adapter_sql, load_mapping
+from warehouse.raw import CONTROL_CHARACTERS
 from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY, EVENT_COLUMN_NAMES
 from warehouse.versions import derived_version
 
@@ -60,6 +68,10 @@ class Case:
 
 # {dedup_key} is filled per build with the key columns the build stores (see _run).
 _DEDUP = {"hash_key": ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY), "dedup_key": ""}
+# warehouse.raw's test of an identifier column (control_character_rows' {condition}).
+_CONTROL_CONDITION = (
+    f'regexp_matches(CAST("customer_id" AS VARCHAR), {quote_literal(CONTROL_CHARACTERS)})'
+)
 _BUILD = {"build_id": "b1", "version": "0", "duckdb": duckdb.__version__, "fingerprint": "f"}
 _COHORT_PAGE = {"limit": 10, "offset": 0}
 _EXPORT_COHORT = "SELECT c.* FROM customers_scored AS c"
@@ -114,6 +126,25 @@ CASES: dict[str, Case] = {
     ),
     "warehouse/current_build": Case(("build_id", "built_at", "data_start", "data_end")),
     "warehouse/capability_list": Case(("name", "available", "reason")),
+    # warehouse.raw's files read the temp tables _raw_setup makes
+    "warehouse/csv_numbered_rows": Case(("c", "line"), slots={"renamed_columns": '"c"'}),
+    "warehouse/rejected_record_lines": Case(("reader_line", "line")),
+    "warehouse/csv_reader_rejects": Case(
+        ("line", "column_name", "error_type", "csv_line", "error_message")
+    ),
+    "warehouse/control_character_rows": Case(
+        ("line", "value", "raw"),
+        slots={"column": '"customer_id"', "condition": _CONTROL_CONDITION},
+    ),
+    "warehouse/stored_event_rows": Case(
+        ("session_id", "event_time", "event_date", "reject_column", "reject_reason"),
+        slots={"stored_columns": '"session_id", "event_time"'},
+        given={"adapted_rows": "SELECT * FROM event_rows"},
+    ),
+    "warehouse/rejected_line_counts": Case(("source_id", "rejected_lines")),
+    "warehouse/staged_reject_examples": Case(
+        ("line", "column_name", "reason"), {"source_id": "src", "limit": 5}
+    ),
     "warehouse/ledger_lines": Case(("path", "format", "sha256", "rows_read", "status", "note")),
     "warehouse/rejection_reasons": Case(
         ("file", "column_name", "reason", "rows", "first_line"),
@@ -330,6 +361,36 @@ def _dedup_key(con: duckdb.DuckDBPyConnection) -> str:
     return ", ".join(quote_ident(c) for c in DEDUP_KEY if c in stored)
 
 
+def _raw_setup(con: duckdb.DuckDBPyConnection, name: str, tmp_path: Path) -> None:
+    """The temp tables warehouse.raw's files read, as raw.py leaves them."""
+    if name in ("csv_numbered_rows", "rejected_record_lines"):
+        # A CSV whose reader rejected record 2 of 3: its two accepted rows, each record's
+        # reader line and physical line (a blank line before record 2, which spans two
+        # lines), and the reader's rejected line.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM (VALUES ('a'), ('b')) AS t (c)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE record_lines AS SELECT * FROM (VALUES "
+            "(1, 2, 2), (2, 3, 4), (3, 4, 6)) AS t (record, reader_line, line)"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE bad_lines AS SELECT 3::BIGINT AS line")
+    if name == "csv_reader_rejects":  # DuckDB's reject tables after reading a short line
+        short = tmp_path / "short.csv"
+        short.write_text("a,b\n1,2\n3\n", encoding="utf-8")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM read_csv("
+            f"{quote_literal(str(short))}, header = true, auto_detect = false, "
+            "columns = {'a': 'VARCHAR', 'b': 'VARCHAR'}, store_rejects = true, "
+            "null_padding = false, strict_mode = true)"
+        )
+    if name == "control_character_rows":
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_source AS SELECT * FROM (VALUES "
+            "(2::BIGINT, 'c1'), (3::BIGINT, 'c' || chr(0) || '2')) AS t (line, customer_id)"
+        )
+
+
 def _relations(case: Case) -> dict[str, str]:
     relations = {name: EVERYONE[name] for name in case.relations}
     return {**case.given, **relations}
@@ -388,6 +449,7 @@ def _run(con: duckdb.DuckDBPyConnection, key: str, tmp_path: Path) -> duckdb.Duc
         )
     if name == "session_features":  # reads the temp table models.features stores
         prepare_session_prefixes(con)
+    _raw_setup(con, name, tmp_path)
     for slot, value in case.slots.items():
         assert "{" + slot + "}" in sql, f"{key}: no {{{slot}}} to fill"
         sql = sql.replace("{" + slot + "}", value)
@@ -445,3 +507,18 @@ def test_queries_over_the_tiny_warehouse_return_its_rows(
     # viewed: all 5; carted: s1, s2, s4; no begin-checkout events; bought: s1, s2
     assert funnel == [(5, 3, 2, 2, 0)]
     assert latest["candidate"].to_list() == ["logistic", "baseline"]
+
+
+def test_raw_files_number_lines_and_find_rejects(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """warehouse.raw's files on the state _raw_setup leaves: results, not just columns."""
+    numbered = _run(con, "warehouse/csv_numbered_rows", tmp_path).fetchall()
+    rejected = _run(con, "warehouse/rejected_record_lines", tmp_path).fetchall()
+    short = _run(con, "warehouse/csv_reader_rejects", tmp_path).fetchall()
+    control = _run(con, "warehouse/control_character_rows", tmp_path).fetchall()
+    # accepted rows: records 1 and 3, on lines 2 and 6; the rejected reader line 3 is line 4
+    assert sorted(numbered) == [("a", 2), ("b", 6)]
+    assert rejected == [(3, 4)]
+    assert [(line, kind) for line, _, kind, *_ in short] == [(3, "MISSING COLUMNS")]
+    assert [(line, value) for line, value, _ in control] == [(3, "c\x002")]
