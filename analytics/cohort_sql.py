@@ -13,7 +13,7 @@ from typing import Any
 from analytics.build_cache import for_reader
 from analytics.cohort import Cohort, CohortError
 from analytics.cohort_filters import FILTERS, CohortFilter
-from warehouse.engine import quote_ident
+from warehouse.engine import load_sql, quote_ident
 from warehouse.reader import WarehouseReader
 
 # What to say when a filter needs a capability the data lacks (the data's reason follows).
@@ -63,7 +63,7 @@ def _read_shape(reader: WarehouseReader, build_id: str) -> WarehouseShape:
         "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
     ):
         columns.setdefault(table, set()).add(column)
-    caps = reader.rows("SELECT name, available, reason FROM capabilities")
+    caps = reader.rows(load_sql("capability_list"))
     in_rollup, sessions = reader.rows(
         "SELECT (SELECT coalesce(sum(sessions), 0) FROM daily_sessions), "
         "(SELECT count(*) FROM sessions)"

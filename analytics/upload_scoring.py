@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from analytics.export import neutralise_strings
 from common.errors import ShopSightError
 from warehouse.build import BuildOptions, build_warehouse
+from warehouse.engine import load_sql
 from warehouse.errors import IngestError
 from warehouse.inflation import InflationLimits, check_inflation
 from warehouse.reader import WarehouseReader
@@ -257,12 +258,7 @@ def _lookup_customers(
         tables = {r[0] for r in reader.rows("SELECT table_name FROM information_schema.tables")}
         if "customer_scores" not in tables:
             raise UploadError("no customer scores yet: run `shopsight train` and `shopsight score`")
-        frame = reader.frame(
-            "WITH wanted AS (SELECT unnest($ids::VARCHAR[]) AS customer_id) "
-            "SELECT w.customer_id, s.* EXCLUDE (customer_id), s.customer_id IS NOT NULL AS found "
-            "FROM wanted AS w LEFT JOIN customer_scores AS s USING (customer_id)",
-            {"ids": ids},
-        )
+        frame = reader.frame(load_sql("upload_customer_lookup", "analytics"), {"ids": ids})
     finally:
         reader.close()
     out = work / f"scored-{Path(name).stem}.csv"
@@ -306,16 +302,14 @@ def _score_file(
     deadline.check()
     con = duckdb.connect(str(scratch), read_only=True)
     try:
-        customers = con.sql("SELECT count(*) FROM customer_scores").fetchall()[0][0]
-        if customers:
-            frame = con.sql("SELECT * FROM customer_scores ORDER BY customer_id").pl()
-            kind = "customer scores"
-        else:
-            frame = con.sql("SELECT * FROM session_scores ORDER BY session_id").pl()
+        frame = con.sql(load_sql("upload_customer_scores", "analytics")).pl()
+        kind = "customer scores"
+        if frame.height == 0:
+            frame = con.sql(load_sql("upload_session_scores", "analytics")).pl()
             kind = "session scores"
-        rejects = con.sql(
-            "SELECT line, column_name, reason FROM rejected_rows ORDER BY line LIMIT 5"
-        ).fetchall()
+        # One file per upload, so the list's (file, line) order is line order.
+        listed = con.sql(load_sql("rejected_row_list", "analytics"), params={"limit": 5})
+        rejects = listed.select("line, column_name, reason").fetchall()
     finally:
         con.close()
     for line, column, reason in rejects:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from common.errors import ShopSightError
+from warehouse.engine import load_sql
 
 SCHEMA_VERSION = 3
 
@@ -25,103 +26,34 @@ class AppStateError(ShopSightError):
     """A value cannot be stored in the app-state store (the message says which and why)."""
 
 
-# Each entry moves the schema from version i to i + 1; append, never edit a shipped one.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        """CREATE TABLE users (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            role TEXT NOT NULL CHECK (role IN ('viewer', 'analyst', 'admin')),
-            password_hash TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE saved_cohorts (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            query TEXT NOT NULL,
-            created_by TEXT,
-            created_at TEXT NOT NULL,
-            updated_by TEXT,
-            updated_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE action_log (
-            id INTEGER PRIMARY KEY,
-            logged_at TEXT NOT NULL,
-            user_name TEXT,
-            action TEXT NOT NULL,
-            customer_id TEXT NOT NULL,
-            campaign TEXT,
-            note TEXT,
-            build_id TEXT
-        )""",
-        "CREATE INDEX action_log_customer ON action_log (customer_id, id)",
-        """CREATE TABLE export_log (
-            id INTEGER PRIMARY KEY,
-            logged_at TEXT NOT NULL,
-            user_name TEXT,
-            query TEXT NOT NULL,
-            entity TEXT NOT NULL,
-            format TEXT NOT NULL,
-            rows INTEGER,
-            build_id TEXT,
-            holdout_share REAL,
-            holdout_seed INTEGER,
-            sql_sha256 TEXT,
-            status TEXT NOT NULL,
-            provenance TEXT,
-            finished_at TEXT
-        )""",
-    ),
-    # Sign-in sessions and failed sign-ins. Times are epoch seconds (REAL) because the code
-    # does arithmetic on them (idle and absolute limits, lock expiry) on every request.
-    (
-        """CREATE TABLE sign_in_sessions (
-            token_sha256 TEXT PRIMARY KEY,
-            user_name TEXT NOT NULL,
-            created_at REAL NOT NULL,
-            last_seen_at REAL NOT NULL
-        )""",
-        "CREATE INDEX sign_in_sessions_user ON sign_in_sessions (user_name)",
-        """CREATE TABLE sign_in_failures (
-            account TEXT PRIMARY KEY,
-            failures INTEGER NOT NULL,
-            last_failed_at REAL NOT NULL,
-            locked_until REAL NOT NULL
-        )""",
-    ),
-    # Campaigns and their frozen members (appstate.campaigns). The scores a member had at
-    # creation are kept with them: the report splits and checks by them after rebuilds.
-    (
-        """CREATE TABLE campaigns (
-            id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            cohort_query TEXT NOT NULL,
-            goal TEXT NOT NULL CHECK (goal IN ('purchase', 'revenue', 'return_visit')),
-            window_days INTEGER NOT NULL CHECK (window_days > 0),
-            holdout_share REAL NOT NULL CHECK (holdout_share > 0 AND holdout_share < 1),
-            seed INTEGER NOT NULL,
-            start_date TEXT NOT NULL,
-            build_id TEXT,
-            created_by TEXT,
-            created_at TEXT NOT NULL
-        )""",
-        """CREATE TABLE campaign_members (
-            campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
-            customer_id TEXT NOT NULL,
-            member_group TEXT NOT NULL CHECK (member_group IN ('treatment', 'control')),
-            churn_tier TEXT,
-            segment TEXT,
-            purchase_prob REAL,
-            churn_prob REAL,
-            predicted_revenue REAL,
-            PRIMARY KEY (campaign_id, customer_id)
-        )""",
-        "CREATE INDEX action_log_campaign ON action_log (campaign, action)",
-    ),
-)
-assert len(_MIGRATIONS) == SCHEMA_VERSION
+# Each entry moves the schema from version i to i + 1 (appstate/sql/schema_v<i+1>.sql);
+# append, never edit a shipped one.
+MIGRATIONS: tuple[str, ...] = ("schema_v1", "schema_v2", "schema_v3")
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def state_sql(name: str) -> str:
+    """The text of ``appstate/sql/<name>.sql`` (SQLite; values bound as ``:name``)."""
+    return load_sql(name, "appstate")
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a SQL script, each whole, in order.
+
+    ``sqlite3``'s ``executescript`` would commit the migration's open transaction first,
+    so a script runs one statement at a time; ``sqlite3.complete_statement`` (SQLite's own
+    tokenizer) says where each ends, so a ``;`` in a comment or a string does not split one.
+    """
+    found: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"an unfinished statement ends the script: {pending.strip()[:60]!r}")
+    return found
 
 
 class StateDB:
@@ -169,7 +101,9 @@ class StateDB:
                 raise
             con.execute("COMMIT")
 
-    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    def _read(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    ) -> list[tuple[Any, ...]]:
         with self._connect() as con:
             return con.execute(sql, params).fetchall()
 
@@ -180,25 +114,21 @@ class StateDB:
             ).fetchone()
             current = 0
             if has_meta:
-                row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                row = con.execute(state_sql("schema_version")).fetchone()
                 current = int(row[0]) if row else 0
             if current > SCHEMA_VERSION:
                 raise AppStateError(
                     f"{self.path}: app-state schema version {current} is newer than this "
                     f"ShopSight understands ({SCHEMA_VERSION}); upgrade ShopSight"
                 )
-            for statements in _MIGRATIONS[current:]:
-                for statement in statements:
+            for migration in MIGRATIONS[current:]:
+                for statement in statements(state_sql(migration)):
                     con.execute(statement)
             if current < SCHEMA_VERSION:
-                con.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(SCHEMA_VERSION),),
-                )
+                con.execute(state_sql("set_schema_version"), {"version": str(SCHEMA_VERSION)})
 
     def schema_version(self) -> int:
-        return int(self._read("SELECT value FROM meta WHERE key = 'schema_version'")[0][0])
+        return int(self._read(state_sql("schema_version"))[0][0])
 
 
 def now_text() -> str:

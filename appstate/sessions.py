@@ -9,6 +9,9 @@ Failed sign-ins are counted per account name: after :data:`FREE_FAILURES` in a r
 further failure locks the account for twice as long as the last (1 s, 2 s, 4 s … at most
 :data:`MAX_LOCK_SECONDS`). Attempts refused during a lock are not counted, so an attacker
 cannot keep an account locked for longer than the back-off they earned.
+
+SQL: multi-line statements are files in ``appstate/sql``; single-table one-line CRUD
+(``DELETE FROM sign_in_sessions WHERE token_sha256 = ?``) stays inline, where it reads best.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hashlib
 import secrets
 import time
 
-from appstate.database import StateDB
+from appstate.database import StateDB, state_sql
 
 FREE_FAILURES = 5
 MAX_LOCK_SECONDS = 15 * 60
@@ -45,9 +48,8 @@ class SignInRecords(StateDB):
         with self._write() as con:
             con.execute("DELETE FROM sign_in_sessions WHERE created_at < ?", (now - max_seconds,))
             con.execute(
-                "INSERT INTO sign_in_sessions (token_sha256, user_name, created_at, last_seen_at) "
-                "VALUES (?, ?, ?, ?)",
-                (_digest(token), user_name, now, now),
+                state_sql("start_session"),
+                {"token_sha256": _digest(token), "user_name": user_name, "now": now},
             )
         return token
 
@@ -67,11 +69,7 @@ class SignInRecords(StateDB):
             return None
         now = time.time() if now is None else now
         key = _digest(token)
-        rows = self._read(
-            "SELECT user_name, created_at, last_seen_at FROM sign_in_sessions "
-            "WHERE token_sha256 = ?",
-            (key,),
-        )
+        rows = self._read(state_sql("session_lookup"), {"token_sha256": key})
         if not rows:
             return None
         user_name, created_at, last_seen = rows[0]
@@ -126,11 +124,8 @@ class SignInRecords(StateDB):
             failures = (int(row[0]) if row else 0) + 1
             lock = lock_seconds(failures)
             con.execute(
-                "INSERT INTO sign_in_failures (account, failures, last_failed_at, locked_until) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (account) DO UPDATE SET "
-                "failures = excluded.failures, last_failed_at = excluded.last_failed_at, "
-                "locked_until = excluded.locked_until",
-                (account, failures, now, now + lock),
+                state_sql("record_sign_in_failure"),
+                {"account": account, "failures": failures, "now": now, "locked_until": now + lock},
             )
         return lock
 

@@ -9,6 +9,10 @@ Thread safety: every call opens its own connection and writes run in ``BEGIN IMM
 transactions under a process lock, so a multi-threaded web server and a CLI writing at the
 same time queue instead of failing (``appstate.database``). Passwords are in
 ``appstate.passwords``; sign-in sessions and the sign-in throttle in ``appstate.sessions``.
+
+SQL: the schema and every multi-line statement are files in ``appstate/sql`` (read by
+:func:`appstate.database.state_sql`, values bound by name); single-table one-line CRUD
+(``SELECT name, role FROM users WHERE name = ?``) stays inline, where it reads best.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.cohort import Cohort
-from appstate.database import SCHEMA_VERSION, AppStateError
+from appstate.database import SCHEMA_VERSION, AppStateError, state_sql
 from appstate.database import now_text as _now
 from appstate.database import parse_time as _parse_time
 from appstate.passwords import (
@@ -163,9 +167,8 @@ class AppState(SignInRecords):
         try:
             with self._write() as con:
                 con.execute(
-                    "INSERT INTO users (name, role, password_hash, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (name, role, stored, now, now),
+                    state_sql("add_user"),
+                    {"name": name, "role": role, "password_hash": stored, "now": now},
                 )
         except sqlite3.IntegrityError:
             raise AppStateError(f"a user named {name!r} already exists") from None
@@ -246,33 +249,19 @@ class AppState(SignInRecords):
                     f"the cohort {name!r} belongs to {owner}; save yours under another name"
                 )
             con.execute(
-                "INSERT INTO saved_cohorts "
-                "(name, query, created_by, created_at, updated_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET query = excluded.query, "
-                "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
-                (name, canonical, who, now, who, now),
+                state_sql("save_cohort"),
+                {"name": name, "query": canonical, "user_name": who, "now": now},
             )
         saved = self.get_cohort(name)
         assert saved is not None
         return saved
 
     def get_cohort(self, name: str) -> SavedCohort | None:
-        rows = self._read(
-            "SELECT name, query, created_by, created_at, updated_at FROM saved_cohorts "
-            "WHERE name = ?",
-            (name.strip(),),
-        )
+        rows = self._read(state_sql("saved_cohorts"), {"name": name.strip()})
         return _saved(rows[0]) if rows else None
 
     def list_cohorts(self) -> list[SavedCohort]:
-        return [
-            _saved(r)
-            for r in self._read(
-                "SELECT name, query, created_by, created_at, updated_at FROM saved_cohorts "
-                "ORDER BY name"
-            )
-        ]
+        return [_saved(r) for r in self._read(state_sql("saved_cohorts"), {"name": None})]
 
     def delete_cohort(self, name: str) -> bool:
         """Delete a saved cohort; ``False`` when there was none by that name."""
@@ -309,21 +298,17 @@ class AppState(SignInRecords):
             raise AppStateError("customer ids must not be blank")
         who, now = _user_name(user), _now()
         with self._write() as con:
+            line = {"now": now, "user_name": who, "action": action, "campaign": campaign}
             con.executemany(
-                "INSERT INTO action_log "
-                "(logged_at, user_name, action, customer_id, campaign, note, build_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(now, who, action, c, campaign, note, build_id) for c in ids],
+                state_sql("log_action"),
+                [{**line, "customer_id": c, "note": note, "build_id": build_id} for c in ids],
             )
         return len(ids)
 
     def actions(self, customer_id: str | None = None, limit: int = 100) -> list[Action]:
         """The newest ``limit`` actions, for one customer or for everyone."""
-        where, params = ("WHERE customer_id = ?", (customer_id,)) if customer_id else ("", ())
         rows = self._read(
-            "SELECT id, logged_at, user_name, action, customer_id, campaign, note, build_id "
-            f"FROM action_log {where} ORDER BY id DESC LIMIT ?",
-            (*params, _limit(limit)),
+            state_sql("action_list"), {"customer_id": customer_id or None, "limit": _limit(limit)}
         )
         return [Action(r[0], _parse_time(r[1]), *r[2:]) for r in rows]
 
@@ -331,13 +316,7 @@ class AppState(SignInRecords):
         """For each of ``customer_ids`` with an action: when it was last marked contacted and
         the campaigns it was added to (by name). One query, however long the list."""
         ids = json.dumps([str(c) for c in customer_ids])
-        rows = self._read(
-            "SELECT customer_id, action, campaign, max(logged_at) FROM action_log "
-            "WHERE customer_id IN (SELECT value FROM json_each(?)) "
-            "AND action IN ('contacted', 'added_to_campaign') "
-            "GROUP BY customer_id, action, campaign ORDER BY customer_id, campaign",
-            (ids,),
-        )
+        rows = self._read(state_sql("customer_marks"), {"ids": ids})
         contacted: dict[str, datetime] = {}
         campaigns: dict[str, list[str]] = {}
         for customer, action, campaign, logged_at in rows:
@@ -373,24 +352,24 @@ class AppState(SignInRecords):
         """
         with self._write() as con:
             cursor = con.execute(
-                "INSERT INTO export_log (logged_at, user_name, query, entity, format, rows, "
-                "build_id, holdout_share, holdout_seed, sql_sha256, status, provenance, "
-                "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    _now(),
-                    _user_name(user),
-                    query,
-                    entity,
-                    fmt,
-                    rows,
-                    build_id,
-                    holdout_share,
-                    holdout_seed,
-                    sql_sha256,
-                    status,
-                    json.dumps(provenance, default=str) if provenance is not None else None,
-                    None if status == "started" else _now(),
-                ),
+                state_sql("log_export"),
+                {
+                    "now": _now(),
+                    "user_name": _user_name(user),
+                    "query": query,
+                    "entity": entity,
+                    "format": fmt,
+                    "rows": rows,
+                    "build_id": build_id,
+                    "holdout_share": holdout_share,
+                    "holdout_seed": holdout_seed,
+                    "sql_sha256": sql_sha256,
+                    "status": status,
+                    "provenance": json.dumps(provenance, default=str)
+                    if provenance is not None
+                    else None,
+                    "finished_at": None if status == "started" else _now(),
+                },
             )
             return int(cursor.lastrowid or 0)
 
@@ -404,12 +383,7 @@ class AppState(SignInRecords):
 
     def exports(self, limit: int = 100) -> list[ExportRecord]:
         """The newest ``limit`` exports."""
-        rows = self._read(
-            "SELECT id, logged_at, user_name, query, entity, format, rows, build_id, "
-            "holdout_share, holdout_seed, sql_sha256, status, provenance FROM export_log "
-            "ORDER BY id DESC LIMIT ?",
-            (_limit(limit),),
-        )
+        rows = self._read(state_sql("export_list"), {"limit": _limit(limit)})
         return [_export_record(r) for r in rows]
 
 

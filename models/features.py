@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from warehouse.engine import load_sql
+from warehouse.engine import create_table, load_sql
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -143,7 +143,7 @@ class DataWindow:
 
 
 def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow:
-    start, end = rows(con, "SELECT min(event_time), max(event_time) FROM events")[0]
+    start, end = rows(con, load_sql("event_span", "models"))[0]
     if not isinstance(end, datetime) or not isinstance(start, datetime):
         return DataWindow(None, None)
     anchor = datetime(end.year, end.month, end.day) + timedelta(days=1)
@@ -170,9 +170,8 @@ def customer_labels(
 
 def prepare_session_prefixes(con: duckdb.DuckDBPyConnection) -> None:
     """Materialise the pre-signal events of every session (a TEMP table, never persisted)."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE session_prefix_events AS "
-        + load_sql("session_prefix_events", "models")
+    create_table(
+        con, "session_prefix_events", sql=load_sql("session_prefix_events", "models"), temp=True
     )
 
 
@@ -197,31 +196,13 @@ def session_features(
         "has_clock_time": has_clock_time,
     }
     features = frame(con, load_sql("session_features", "models"), params)
-    outcome = frame(
-        con,
-        "SELECT session_id, converted, revenue FROM sessions WHERE NOT is_aggregate",
-    )
+    outcome = frame(con, load_sql("session_outcomes", "models"))
     return features.join(outcome, on="session_id", how="left")
 
 
 def aggregate_session_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Online Shoppers' sessions with their own columns as numbers, and the label."""
-    return frame(
-        con,
-        "SELECT session_id, NULL::VARCHAR AS customer_id, "
-        "administrative::DOUBLE AS administrative, administrative_duration, "
-        "informational::DOUBLE AS informational, informational_duration, "
-        "product_related::DOUBLE AS product_related, product_related_duration, "
-        "bounce_rates, exit_rates, page_values, special_day, "
-        "coalesce(list_position(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'June', 'Jul', 'Aug', "
-        "'Sep', 'Oct', 'Nov', 'Dec'], month), 0)::DOUBLE AS month_number, "
-        "operating_systems::DOUBLE AS operating_systems, browser::DOUBLE AS browser, "
-        "region::DOUBLE AS region, traffic_type::DOUBLE AS traffic_type, "
-        "(visitor_type = 'Returning_Visitor')::DOUBLE AS returning_visitor, "
-        "(visitor_type = 'New_Visitor')::DOUBLE AS new_visitor, "
-        "weekend::DOUBLE AS weekend, converted, NULL::DOUBLE AS revenue "
-        "FROM sessions WHERE is_aggregate ORDER BY session_id",
-    )
+    return frame(con, load_sql("aggregate_session_features", "models"))
 
 
 def session_profiles(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

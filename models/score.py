@@ -37,7 +37,7 @@ from models.outputs import EXPECTED_REVENUE, VALUE_AT_RISK
 from models.segment_task import segment_table
 from models.segments import Scaler, profile, rfm_tiers
 from models.tiers import churn_tier
-from warehouse.engine import run
+from warehouse.engine import load_sql, run
 from warehouse.versions import derived_version
 
 FloatArray = npt.NDArray[np.float64]
@@ -120,11 +120,7 @@ class ScoreSummary:
 
 def _unavailable_reasons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     try:
-        found = feat.rows(
-            con,
-            "SELECT task, any_value(reason) FROM model_runs "
-            "WHERE status IN ('unavailable', 'refused') GROUP BY task",
-        )
+        found = feat.rows(con, load_sql("unavailable_reasons", "models"))
     except duckdb.Error:
         return {}
     return {str(task): str(reason) for task, reason in found}
@@ -155,7 +151,7 @@ def score_models(
     with threadpool_limits(limits=1, user_api="blas"), derived_version(db_path, "scores") as con:
         con.execute("SET enable_progress_bar = false")
         scored_at = datetime.now(UTC).replace(tzinfo=None)
-        caps = {str(n): bool(a) for n, a, _ in feat.rows(con, "SELECT * FROM capabilities")}
+        caps = {str(n): bool(a) for n, a, _ in feat.rows(con, load_sql("capability_list"))}
         missing = _unavailable_reasons(con)
         t0 = time.perf_counter()
         say("scoring sessions")
@@ -228,7 +224,8 @@ def _with_contract_columns(table: pl.DataFrame, contract: dict[str, pl.DataType]
 def _replace(con: duckdb.DuckDBPyConnection, name: str, table: pl.DataFrame) -> None:
     view = f"{name}_frame"
     con.register(view, table)
-    # The table names are ours (fixed strings above), never a user's.
+    # Stays inline: it stores a registered frame, not a query. The table names are ours
+    # (fixed strings above), never a user's.
     con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}")
     con.unregister(view)
 
@@ -258,7 +255,7 @@ def _score_sessions(
     missing: dict[str, str],
     counts: dict[str, int],
 ) -> pl.DataFrame:
-    base = feat.frame(con, "SELECT session_id, customer_id FROM sessions ORDER BY session_id")
+    base = feat.frame(con, load_sql("session_keys", "models"))
     if "session_conversion" not in index:
         why = missing.get("session_conversion", "no conversion model was trained")
         return base.with_columns(
@@ -311,7 +308,7 @@ def _score_customers(
     index: dict[str, str],
     counts: dict[str, int],
 ) -> pl.DataFrame:
-    base = feat.frame(con, "SELECT customer_id FROM customers ORDER BY customer_id")
+    base = feat.frame(con, load_sql("customer_keys", "models"))
     tasks = [t for t in ("customer_purchase", "customer_revenue", "customer_churn") if t in index]
     if base.height == 0:
         return base

@@ -19,6 +19,7 @@ import duckdb
 from models import features as feat
 from models.labels import CustomLabel
 from models.runs import RunRecord
+from warehouse.engine import load_sql
 
 Progress = Callable[[str], None]
 
@@ -64,11 +65,9 @@ class TrainContext:
         self.progress = progress
         self.caps = {
             str(name): (bool(avail), str(reason))
-            for name, avail, reason in feat.rows(
-                con, "SELECT name, available, reason FROM capabilities"
-            )
+            for name, avail, reason in feat.rows(con, load_sql("capability_list"))
         }
-        self.build_id = str(feat.rows(con, "SELECT build_id FROM build_info")[0][0])
+        self.build_id = str(feat.frame(con, load_sql("current_build"))["build_id"][0])
         self.window = feat.data_window(con)
         self.train_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
         self.trained_at = datetime.now(UTC).replace(tzinfo=None)

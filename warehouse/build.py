@@ -1,6 +1,12 @@
 """Building a warehouse: every input file through its adapter into the events table, then
 the marts, into a new versioned DuckDB file that replaces the old one atomically
-(see :mod:`warehouse.versions`)."""
+(see :mod:`warehouse.versions`).
+
+SQL: the build's queries are files in ``warehouse/sql``. What stays inline is plumbing, not
+queries: DDL written from the schema's column list (``event_rows``, the ``events`` view, the
+typed-NULL padding view), ``executemany`` VALUES inserts of rows Python holds, and one-line
+``count(*)`` checks on the build's own temp tables.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from warehouse.capabilities import write_capabilities
 from warehouse.codebook import codebook_rows
 from warehouse.engine import (
     create_table,
+    fill_slots,
     insert_into,
     load_sql,
     quote_ident,
@@ -351,15 +358,13 @@ def _ingest_one(
     if adapter.grain == "event":
         target = "event_rows"
         wanted = ", ".join(quote_ident(c) for c in stored)
-        insert = (
-            f"INSERT INTO event_rows BY NAME SELECT {wanted}, event_time::DATE AS event_date, "
-            f"reject_column, reject_reason FROM ({sql})"
-        )
+        stored_rows = fill_slots(load_sql("stored_event_rows"), {"stored_columns": wanted})
+        sql = with_relations(stored_rows, {"adapted_rows": sql})
     else:
+        # The session adapter returns the staging table's columns, matched by name.
         target = "staged_session_aggregates"
-        insert = f"INSERT INTO {target} {sql}"
     try:
-        con.execute(insert, params)
+        insert_into(con, target, sql=sql, params=params)
     except duckdb.Error as exc:
         raise IngestError(
             source.path, f"could not be mapped as {adapter.format_name}: {exc}"
@@ -379,7 +384,7 @@ def _ingest_one(
         "raw_rows": f"SELECT * FROM {relation}",
     }
     rejected = with_relations(load_sql("rejected_source_rows"), relations)
-    con.execute(f"INSERT INTO staged_rejects BY NAME {rejected}", {"source_id": result.source_id})
+    insert_into(con, "staged_rejects", sql=rejected, params={"source_id": result.source_id})
 
 
 def _check_date_order(
@@ -501,7 +506,7 @@ def _stage_candidate_lines(
             line_hash = f"hash({', '.join(quote_ident(n) for n in compared)})"
     sql = load_sql("candidate_lines").replace("{line_hash}", line_hash)
     sql = with_relations(sql, {"raw_rows": f"SELECT * FROM {relation}"})
-    con.execute(f"INSERT INTO candidate_lines BY NAME {sql}", {"source_id": source_id})
+    insert_into(con, "candidate_lines", sql=sql, params={"source_id": source_id})
 
 
 def _is_nested(duckdb_type: str) -> bool:
@@ -509,9 +514,7 @@ def _is_nested(duckdb_type: str) -> bool:
 
 
 def _account(con: duckdb.DuckDBPyConnection, results: list[SourceResult]) -> None:
-    rejected = dict(
-        rows(con, "SELECT source_id, count(DISTINCT line) FROM staged_rejects GROUP BY source_id")
-    )
+    rejected = dict(rows(con, load_sql("rejected_line_counts")))
     for r in results:
         if r.status != "loaded":
             continue
@@ -529,10 +532,7 @@ def _nothing_loaded_message(con: duckdb.DuckDBPyConnection, sources: list[Source
             continue
         lines.append(f"  {s.path}: all {s.rows_read:,} rows rejected, for example:")
         examples = rows(
-            con,
-            "SELECT line, column_name, reason FROM staged_rejects WHERE source_id = $sid "
-            "ORDER BY line LIMIT 5",
-            {"sid": s.source_id},
+            con, load_sql("staged_reject_examples"), {"source_id": s.source_id, "limit": 5}
         )
         for line, column, reason in examples:
             col = f", column {column!r}" if column else ""

@@ -16,7 +16,8 @@ import duckdb
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 # Each layer keeps its queries in ``<package>/sql/``; the layer's name picks the folder.
-SQL_PACKAGES = ("warehouse", "models", "analytics")
+# appstate's files are SQLite (the app-state store), the others DuckDB.
+SQL_PACKAGES = ("warehouse", "models", "analytics", "appstate")
 
 
 def sql_dir(package: str = "warehouse") -> Path:
@@ -68,6 +69,23 @@ def named_query(name: str, package: str, relations: Mapping[str, str] | None = N
     return with_relations(load_sql(name, package), relations or {})
 
 
+def fill_slots(sql: str, slots: Mapping[str, str]) -> str:
+    """``sql`` with each ``{slot}`` replaced by its already-quoted identifier text.
+
+    Slots carry identifiers only (a table or column the caller fixed and passed through
+    :func:`quote_ident`); values stay bound parameters. A slot the file lacks is an error,
+    so a renamed placeholder cannot silently leave the query unchanged.
+    """
+    for slot in slots:
+        if "{" + slot + "}" not in sql:
+            raise KeyError(f"the query has no {{{slot}}} to fill")
+    if not slots:
+        return sql
+    # One pass, so a filled-in identifier that happens to read "{other_slot}" stays as it is.
+    placeholders = re.compile("|".join(re.escape("{" + slot + "}") for slot in slots))
+    return placeholders.sub(lambda found: slots[found.group(0)[1:-1]], sql)
+
+
 def create_table(
     con: duckdb.DuckDBPyConnection,
     table: str,
@@ -94,11 +112,15 @@ def create_table(
 def insert_into(
     con: duckdb.DuckDBPyConnection,
     table: str,
-    name: str,
+    name: str | None = None,
     params: dict[str, Any] | None = None,
+    *,
+    sql: str | None = None,
 ) -> None:
-    """Append the named query's rows to ``table`` (columns matched by name)."""
-    statement = f"INSERT INTO {quote_ident(table)} BY NAME\n{load_sql(name)}"
+    """Append the named query's rows (or ``sql``'s, a query built from one) to ``table``,
+    columns matched by name."""
+    body = sql if sql is not None else load_sql(name or table)
+    statement = f"INSERT INTO {quote_ident(table)} BY NAME\n{body}"
     if params:
         con.execute(statement, params)
     else:

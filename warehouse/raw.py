@@ -9,6 +9,12 @@ physical lines are counted as well; where they are not one record a line (blank 
 values over several lines, a stray quote that would swallow the lines after it), the records
 are located with :mod:`warehouse.csv_lines`, a line broken by an unterminated quote is
 rejected alone and the file read again without it, and every row keeps the line it starts on.
+
+SQL: the composed queries are files in ``warehouse/sql`` (csv_numbered_rows, csv_reader_rejects,
+rejected_record_lines, control_character_rows). What stays inline is plumbing: the
+``read_csv`` / ``read_json`` / ``read_parquet`` calls, whose path and options DuckDB takes only
+as constants; the renamed-column copy into ``raw_source``; ``executemany`` VALUES inserts of
+offsets Python computed; and one-line counts and introspection.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import polars as pl
 from warehouse.csv_lines import BrokenLine, RecordLines, lines_without, scan_records
 from warehouse.engine import (
     create_table,
+    fill_slots,
     load_sql,
     quote_ident,
     quote_literal,
@@ -201,11 +208,7 @@ def _read_csv(
         raise IngestError(source.path, f"could not be read as CSV: {exc}") from None
     finally:
         con.execute("SET preserve_insertion_order = false")
-    errors = rows(
-        con,
-        "SELECT line, column_name, error_type, csv_line, error_message "
-        "FROM reject_errors ORDER BY line, column_idx",
-    )
+    errors = rows(con, load_sql("csv_reader_rejects"))
     rejects: dict[int, StructuralReject] = {}
     expected = len(header)
     for line, column, error_type, csv_line, message in errors:
@@ -255,22 +258,9 @@ def _number_lines(
     con.execute("CREATE OR REPLACE TEMP TABLE bad_lines (line BIGINT)")
     if rejects:
         con.executemany("INSERT INTO bad_lines VALUES (?)", [[n] for n in sorted(rejects)])
-    # Accepted rows keep file order, so the k-th accepted row is the k-th record the reader
-    # did not reject.
-    con.execute(
-        f"CREATE TEMP TABLE {RAW} AS "
-        "WITH good AS (SELECT line, row_number() OVER (ORDER BY record) AS k FROM record_lines "
-        "WHERE reader_line NOT IN (SELECT line FROM bad_lines)) "
-        f"SELECT {renamed}, good.line AS line "
-        "FROM (SELECT *, rowid + 1 AS k FROM raw_csv) AS r JOIN good USING (k)"
-    )
-    where = dict(
-        rows(
-            con,
-            "SELECT reader_line, line FROM record_lines "
-            "WHERE reader_line IN (SELECT line FROM bad_lines)",
-        )
-    )
+    numbered = fill_slots(load_sql("csv_numbered_rows"), {"renamed_columns": renamed})
+    create_table(con, RAW, sql=numbered, temp=True)
+    where = dict(rows(con, load_sql("rejected_record_lines")))
     con.execute("DROP TABLE raw_csv")
     return [replace(r, line=int(where.get(n, n))) for n, r in rejects.items()]
 
@@ -399,11 +389,8 @@ def _reject_control_characters(
         return load
     found: dict[int, StructuralReject] = {}
     for column in columns:
-        hits = rows(
-            con,
-            f"SELECT line, CAST({quote_ident(column)} AS VARCHAR), to_json(r)::VARCHAR "
-            f"FROM {RAW} AS r WHERE {_control_condition(column)} ORDER BY line",
-        )
+        slots = {"column": quote_ident(column), "condition": _control_condition(column)}
+        hits = rows(con, fill_slots(load_sql("control_character_rows"), slots))
         for line, value, raw in hits:
             code = next(ord(ch) for ch in value if ord(ch) < 32 or ord(ch) == 127)
             found.setdefault(

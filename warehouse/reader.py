@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from warehouse.engine import load_sql
 from warehouse.errors import WarehouseNotFoundError
 
 LOCKDOWN = (
@@ -106,7 +107,7 @@ class WarehouseReader:
 
     def build_id(self) -> str:
         """Id of the build currently served."""
-        return str(self.rows("SELECT build_id FROM build_info")[0][0])
+        return str(self.frame(load_sql("current_build"))["build_id"][0])
 
     def close(self) -> None:
         with self._lock:

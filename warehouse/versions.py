@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from common.errors import ShopSightError
-from warehouse.engine import connect
+from warehouse.engine import connect, load_sql
 from warehouse.errors import WarehouseNotFoundError
 
 
@@ -222,7 +222,7 @@ def _is_complete(path: Path) -> bool:
     except duckdb.Error:
         return False
     try:
-        con.sql("SELECT build_id FROM build_info").fetchall()
+        con.sql(load_sql("current_build")).fetchall()
         return True
     except duckdb.Error:
         return False

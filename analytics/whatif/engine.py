@@ -43,6 +43,7 @@ from models.outputs import CUSTOMER_OUTPUTS as _CUSTOMER_COLUMNS
 from models.outputs import SESSION_OUTPUTS as _SESSION_COLUMNS
 from models.score import Predictor
 from warehouse.catalogue import Column
+from warehouse.engine import load_sql
 from warehouse.reader import WarehouseReader
 
 FloatArray = npt.NDArray[np.float64]
@@ -107,7 +108,8 @@ class WhatIf:
         cursor = reader.cursor()
         try:
             caps = {
-                str(n): bool(a) for n, a, _ in profiles.rows(cursor, "SELECT * FROM capabilities")
+                str(n): bool(a)
+                for n, a, _ in profiles.rows(cursor, load_sql("capability_list", "warehouse"))
             }
             missing = _unavailable_reasons(cursor)
             predictors = _load_predictors(directory, index, missing)
@@ -462,9 +464,5 @@ def _single_threaded(predictor: Predictor) -> Predictor:
 def _unavailable_reasons(cursor: duckdb.DuckDBPyConnection) -> dict[str, str]:
     if not profiles.has_table(cursor, "model_runs"):
         return {}
-    found = profiles.rows(
-        cursor,
-        "SELECT task, any_value(reason) FROM main.model_runs "
-        "WHERE status IN ('unavailable', 'refused') GROUP BY task",
-    )
+    found = profiles.rows(cursor, load_sql("unavailable_reasons", "models"))
     return {str(task): str(reason) for task, reason in found}

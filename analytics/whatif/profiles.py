@@ -19,7 +19,7 @@ import polars as pl
 from analytics.whatif.levers import RANGE_QUANTILE, LeverSpec
 from common.errors import ShopSightError
 from models import features as feat
-from warehouse.engine import load_sql
+from warehouse.engine import fill_slots, load_sql, named_query, quote_ident, with_relations
 from warehouse.reader import WarehouseReader
 
 PROFILE_KINDS = ("customer", "segment", "session")
@@ -115,6 +115,16 @@ def clean_id(value: Any, what: str) -> str:
 # ---------------------------------------------------------------------- feature rows
 
 
+def _entity_slots(entity: str, table: str) -> dict[str, str]:
+    """The {id_column} and {table} slots of a what-if file (names ours, never a user's)."""
+    return {"id_column": quote_ident(f"{entity}_id"), "table": quote_ident(table)}
+
+
+def _whatif_sql(name: str, slots: dict[str, str] | None = None) -> str:
+    """The what-if file ``name`` of analytics/sql, its identifier slots filled."""
+    return fill_slots(load_sql(name, "analytics"), slots or {})
+
+
 def customer_rows(
     cursor: duckdb.DuckDBPyConnection, scope: Scope, wanted_sql: str, params: dict[str, Any]
 ) -> pl.DataFrame:
@@ -126,12 +136,8 @@ def customer_rows(
     """
     if scope.anchor is None:
         return pl.DataFrame()
-    sql = (
-        f"WITH wanted AS ({wanted_sql}), "
-        "events AS (SELECT * FROM main.events "
-        "WHERE customer_id IN (SELECT customer_id FROM wanted)) "
-        f"SELECT * FROM ({load_sql('customer_features', 'models')}\n)"
-    )
+    relations = {"wanted": wanted_sql, "events": _whatif_sql("whatif_customer_events")}
+    sql = named_query("customer_features", "models", relations)
     return feat.frame(
         cursor, sql, {**params, "cutoff": scope.anchor, "window_days": scope.horizon_days}
     )
@@ -151,28 +157,17 @@ def session_rows(
         found = feat.aggregate_session_features(cursor)
         wanted = feat.frame(cursor, wanted_sql, params)
         return found.join(wanted.select("session_id"), on="session_id", how="semi")
-    sql = (
-        f"WITH wanted AS ({wanted_sql}), "
-        "events AS (SELECT * FROM main.events "
-        "WHERE session_id IN (SELECT session_id FROM wanted)), "
-        "wanted_customers AS (SELECT DISTINCT customer_id FROM main.sessions "
-        "WHERE session_id IN (SELECT session_id FROM wanted)), "
-        "sessions AS (SELECT * FROM main.sessions "
-        "WHERE customer_id IN (SELECT customer_id FROM wanted_customers) "
-        "OR session_id IN (SELECT session_id FROM wanted) "
-        "OR (customer_id IS NULL "
-        "AND EXISTS (SELECT 1 FROM wanted_customers WHERE customer_id IS NULL))), "
-        f"session_prefix_events AS ({load_sql('session_prefix_events', 'models')}\n) "
-        f"SELECT * FROM ({load_sql('session_features', 'models')}\n)"
-    )
+    relations = {
+        "wanted": wanted_sql,
+        "events": _whatif_sql("whatif_session_events"),
+        "sessions": _whatif_sql("whatif_session_history"),
+        "session_prefix_events": load_sql("session_prefix_events", "models"),
+    }
+    sql = named_query("session_features", "models", relations)
     limits = {"min_events": 1, "max_events": 2**31 - 1, "has_clock_time": scope.has_clock_time}
     found = feat.frame(cursor, sql, {**params, **limits})
-    known = feat.frame(
-        cursor,
-        "SELECT session_id FROM main.sessions "
-        f"WHERE session_id IN (SELECT session_id FROM ({wanted_sql})) ORDER BY session_id",
-        params,
-    )
+    known_sql = with_relations(_whatif_sql("whatif_known_sessions"), {"wanted": wanted_sql})
+    known = feat.frame(cursor, known_sql, params)
     names = scope.features.get("session", [])
     return known.join(found.drop("customer_id"), on="session_id", how="left").with_columns(
         [pl.col(n).fill_null(0.0) for n in names if n in found.columns]
@@ -200,10 +195,8 @@ def measure_ranges(
     """Per entity and lever feature: the data's RANGE_QUANTILE and maximum (``name:max``)."""
     out: dict[str, dict[str, float]] = {}
     for entity in scope.entities:
-        key = f"{entity}_id"
         table = "customers" if entity == "customer" else "sessions"
-        # Table and key names are ours (fixed above), never a user's.
-        sample = f"SELECT {key} FROM main.{table} ORDER BY hash({key}), {key} LIMIT $limit"
+        sample = _whatif_sql("whatif_entity_sample", _entity_slots(entity, table))
         found_rows = entity_rows(cursor, scope, entity, sample, {"limit": RANGE_SAMPLE})
         found: dict[str, float] = {}
         for spec in specs.get(entity, ()):
@@ -248,8 +241,8 @@ def entity_profile(reader: WarehouseReader, scope: Scope, entity: str, raw_id: A
             cursor,
             scope,
             entity,
-            f"SELECT ${entity}_id::VARCHAR AS {entity}_id",
-            {f"{entity}_id": key},
+            _whatif_sql("whatif_one_entity", {"id_column": quote_ident(f"{entity}_id")}),
+            {"entity_id": key},
         )
     finally:
         cursor.close()
@@ -271,24 +264,15 @@ def _segment_members(
     """A segment's entity, name, size and (a sample of) its members' feature rows."""
     if not has_table(cursor, "segments"):
         raise ProfileError("no segments yet: run `shopsight train` and `shopsight score`")
-    found = rows(
-        cursor,
-        "SELECT entity, segment_name, members FROM main.segments "
-        "WHERE method = 'kmeans' AND segment_id = $segment",
-        {"segment": segment},
-    )
+    found = rows(cursor, _whatif_sql("whatif_segments"), {"segment": segment})
     if not found:
         raise ProfileError(f"no segment {segment} in this warehouse")
-    entity, name, members = str(found[0][0]), str(found[0][1]), int(found[0][2])
+    name, members, entity = str(found[0][1]), int(found[0][2]), str(found[0][3])
     need(scope, entity)
-    table, key = f"{entity}_scores", f"{entity}_id"
+    table = f"{entity}_scores"
     if not has_column(cursor, table, "segment_id"):
         raise ProfileError("segment members are not scored yet: run `shopsight score`")
-    # Table and key names are ours (the entity is customer or session), never a user's.
-    wanted = (
-        f"SELECT {key} FROM main.{table} WHERE segment_id = $segment "
-        f"ORDER BY hash({key}), {key} LIMIT $limit"
-    )
+    wanted = _whatif_sql("whatif_segment_members", _entity_slots(entity, table))
     params = {"segment": segment, "limit": MEMBER_SAMPLE}
     return entity, name, members, entity_rows(cursor, scope, entity, wanted, params)
 
@@ -335,22 +319,10 @@ def profile(reader: WarehouseReader, scope: Scope, kind: str, key: Any) -> Profi
 def _default_query(cursor: duckdb.DuckDBPyConnection, entity: str) -> str:
     """Where the page starts: the customer with the highest value at risk, else the
     non-converted session the model thought most likely to convert."""
-    if entity == "customer":
-        if has_column(cursor, "customer_scores", "value_at_risk"):
-            return (
-                "SELECT customer_id FROM main.customer_scores "
-                "ORDER BY value_at_risk DESC NULLS LAST, churn_prob DESC NULLS LAST, "
-                "customer_id LIMIT 1"
-            )
-        return "SELECT customer_id FROM main.customers ORDER BY customer_id LIMIT 1"
-    if has_column(cursor, "session_scores", "conversion_prob"):
-        return (
-            "SELECT sc.session_id FROM main.session_scores AS sc "
-            "JOIN main.sessions AS s USING (session_id) "
-            "WHERE NOT coalesce(s.converted, false) "
-            "ORDER BY sc.conversion_prob DESC NULLS LAST, sc.session_id LIMIT 1"
-        )
-    return "SELECT session_id FROM main.sessions ORDER BY session_id LIMIT 1"
+    scored = {"customer": "value_at_risk", "session": "conversion_prob"}[entity]
+    if has_column(cursor, f"{entity}_scores", scored):
+        return _whatif_sql(f"whatif_start_{entity}")
+    return _whatif_sql("whatif_first_entity", _entity_slots(entity, f"{entity}s"))
 
 
 def default_profile(reader: WarehouseReader, scope: Scope, unavailable: str) -> Profile:
@@ -375,11 +347,7 @@ def segments(reader: WarehouseReader, scope: Scope) -> list[tuple[int, str, int]
     try:
         if not has_table(cursor, "segments"):
             return []
-        found = rows(
-            cursor,
-            "SELECT segment_id, segment_name, members, entity FROM main.segments "
-            "WHERE method = 'kmeans' ORDER BY segment_id",
-        )
+        found = rows(cursor, _whatif_sql("whatif_segments"), {"segment": None})
     finally:
         cursor.close()
     return [(int(s), str(n), int(m)) for s, n, m, e in found if e in scope.entities]

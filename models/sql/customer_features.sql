@@ -1,7 +1,9 @@
 -- customer_features: one row per customer seen strictly before $cutoff, built only from
 -- events strictly before $cutoff (the point-in-time rule: a later event changes nothing).
 -- Binds $cutoff (TIMESTAMP) and $window_days (the horizon: "last period" windows).
-WITH events AS (
+-- Reads `events`: the events table, or a caller's narrower relation of that name (the
+-- what-if page's one customer), which is why the first CTE has a name of its own.
+WITH past_events AS (
     SELECT customer_id, session_id, event_time, event_type, category, price, revenue, quantity
     FROM events
     WHERE customer_id IS NOT NULL AND event_time < $cutoff
@@ -20,7 +22,7 @@ session_rollup AS (
         coalesce(sum(revenue) FILTER (WHERE event_type = 'purchase'), 0) AS revenue,
         coalesce(sum(abs(quantity * price)) FILTER (WHERE event_type = 'return'), 0)
             AS returned_value
-    FROM events
+    FROM past_events
     GROUP BY customer_id, session_id
 ),
 
@@ -28,7 +30,7 @@ session_rollup AS (
 customer_categories AS (
     SELECT customer_id, count(*) AS distinct_categories
     FROM (
-        SELECT customer_id, category FROM events
+        SELECT customer_id, category FROM past_events
         WHERE category IS NOT NULL
         GROUP BY customer_id, category
     )

@@ -22,14 +22,26 @@ from models.features import prepare_session_prefixes
 from tests.support.fixtures_data import EVENT_LOG_HEADER, EVENTS
 from tests.support.warehouses import add_fake_scores
 from warehouse.build import BuildOptions, build_warehouse
-from warehouse.engine import SQL_PACKAGES, load_sql, quote_ident, sql_dir, with_relations
+from warehouse.engine import (
+    SQL_PACKAGES,
+    load_sql,
+    quote_ident,
+    quote_literal,
+    sql_dir,
+    with_relations,
+)
 from warehouse.formats import FORMATS
 from warehouse.mapping import MAPPABLE_COLUMNS, adapter_params, adapter_sql, load_mapping
+from warehouse.raw import CONTROL_CHARACTERS
 from warehouse.schema import DEDUP_HASH_KEY, DEDUP_KEY, EVENT_COLUMN_NAMES
 from warehouse.versions import derived_version
 
+# appstate's files are SQLite, run on a fresh store by tests/unit/test_appstate_sql.py.
+DUCKDB_PACKAGES = [package for package in SQL_PACKAGES if package != "appstate"]
 SQL_FILES = sorted(
-    f"{package}/{path.stem}" for package in SQL_PACKAGES for path in sql_dir(package).glob("*.sql")
+    f"{package}/{path.stem}"
+    for package in DUCKDB_PACKAGES
+    for path in sql_dir(package).glob("*.sql")
 )
 CUTOFF = datetime(2024, 4, 1)
 # A cohort relation as analytics.cohort_relations builds it for "everyone".
@@ -51,13 +63,23 @@ class Case:
     relations: tuple[str, ...] = ()  # cohort relations put in front of the query
     slots: dict[str, str] = field(default_factory=dict)  # {placeholder} → quoted identifiers
     statement: bool = False  # DDL/DML the build or `shopsight score` runs for its effect
+    given: dict[str, str] = field(default_factory=dict)  # relations the caller writes itself
 
 
 # {dedup_key} is filled per build with the key columns the build stores (see _run).
 _DEDUP = {"hash_key": ", ".join(quote_ident(c) for c in DEDUP_HASH_KEY), "dedup_key": ""}
+# warehouse.raw's test of an identifier column (control_character_rows' {condition}).
+_CONTROL_CONDITION = (
+    f'regexp_matches(CAST("customer_id" AS VARCHAR), {quote_literal(CONTROL_CHARACTERS)})'
+)
 _BUILD = {"build_id": "b1", "version": "0", "duckdb": duckdb.__version__, "fingerprint": "f"}
 _COHORT_PAGE = {"limit": 10, "offset": 0}
 _EXPORT_COHORT = "SELECT c.* FROM customers_scored AS c"
+# The what-if page's relation `wanted` and identifier slots (analytics/whatif/profiles.py).
+_WANTED_CUSTOMERS = {"wanted": "SELECT customer_id FROM customers"}
+_WANTED_SESSIONS = {"wanted": "SELECT session_id FROM sessions"}
+_CUSTOMERS = {"id_column": '"customer_id"', "table": '"customers"'}
+_SESSIONS = {"id_column": '"session_id"', "table": '"sessions"'}
 
 CASES: dict[str, Case] = {
     # warehouse: the build's statements and queries
@@ -104,6 +126,25 @@ CASES: dict[str, Case] = {
     ),
     "warehouse/current_build": Case(("build_id", "built_at", "data_start", "data_end")),
     "warehouse/capability_list": Case(("name", "available", "reason")),
+    # warehouse.raw's files read the temp tables _raw_setup makes
+    "warehouse/csv_numbered_rows": Case(("c", "line"), slots={"renamed_columns": '"c"'}),
+    "warehouse/rejected_record_lines": Case(("reader_line", "line")),
+    "warehouse/csv_reader_rejects": Case(
+        ("line", "column_name", "error_type", "csv_line", "error_message")
+    ),
+    "warehouse/control_character_rows": Case(
+        ("line", "value", "raw"),
+        slots={"column": '"customer_id"', "condition": _CONTROL_CONDITION},
+    ),
+    "warehouse/stored_event_rows": Case(
+        ("session_id", "event_time", "event_date", "reject_column", "reject_reason"),
+        slots={"stored_columns": '"session_id", "event_time"'},
+        given={"adapted_rows": "SELECT * FROM event_rows"},
+    ),
+    "warehouse/rejected_line_counts": Case(("source_id", "rejected_lines")),
+    "warehouse/staged_reject_examples": Case(
+        ("line", "column_name", "reason"), {"source_id": "src", "limit": 5}
+    ),
     "warehouse/ledger_lines": Case(("path", "format", "sha256", "rows_read", "status", "note")),
     "warehouse/rejection_reasons": Case(
         ("file", "column_name", "reason", "rows", "first_line"),
@@ -117,6 +158,14 @@ CASES: dict[str, Case] = {
         ("session_id",), {"min_events": 1, "max_events": 3, "has_clock_time": True}
     ),
     "models/session_profiles": Case(("session_id", "clicks", "viewed_price_sum")),
+    "models/unavailable_reasons": Case(("task", "reason")),
+    "models/aggregate_session_features": Case(
+        ("session_id", "customer_id", "month_number", "returning_visitor", "converted")
+    ),
+    "models/session_outcomes": Case(("session_id", "converted", "revenue")),
+    "models/event_span": Case(("first_event", "last_event")),
+    "models/session_keys": Case(("session_id", "customer_id")),
+    "models/customer_keys": Case(("customer_id",)),
     # analytics
     "analytics/funnel_steps": Case(
         ("viewing_sessions", "cart_sessions", "checkout_sessions", "purchasing_sessions")
@@ -231,6 +280,39 @@ CASES: dict[str, Case] = {
         ("segment_id", "segment_name", "hits", "events", "distinct_products"),
         {"method": "hdbscan", "named_segments": False, "seed": 7, "points": 100},
     ),
+    # scoring an uploaded file (analytics/upload_scoring.py)
+    "analytics/upload_customer_lookup": Case(
+        ("customer_id", "churn_prob", "found"), {"ids": ["c1", "nobody"]}
+    ),
+    "analytics/upload_customer_scores": Case(("customer_id", "churn_prob")),
+    "analytics/upload_session_scores": Case(("session_id", "conversion_prob")),
+    # the what-if page's profiles
+    "analytics/whatif_customer_events": Case(
+        ("customer_id", "event_time", "event_type"), given=_WANTED_CUSTOMERS
+    ),
+    "analytics/whatif_session_events": Case(
+        ("session_id", "event_time", "event_type"), given=_WANTED_SESSIONS
+    ),
+    "analytics/whatif_session_history": Case(
+        ("session_id", "customer_id", "session_start", "session_end", "is_aggregate"),
+        given=_WANTED_SESSIONS,
+    ),
+    "analytics/whatif_known_sessions": Case(("session_id",), given=_WANTED_SESSIONS),
+    "analytics/whatif_entity_sample": Case(("session_id",), {"limit": 3}, slots=_SESSIONS),
+    "analytics/whatif_segment_members": Case(
+        ("customer_id",),
+        {"segment": 0, "limit": 3},
+        slots={"id_column": '"customer_id"', "table": '"customer_scores"'},
+    ),
+    "analytics/whatif_segments": Case(
+        ("segment_id", "segment_name", "members", "entity"), {"segment": None}
+    ),
+    "analytics/whatif_start_customer": Case(("customer_id",)),
+    "analytics/whatif_start_session": Case(("session_id",)),
+    "analytics/whatif_first_entity": Case(("customer_id",), slots=_CUSTOMERS),
+    "analytics/whatif_one_entity": Case(
+        ("customer_id",), {"entity_id": "c1"}, slots={"id_column": '"customer_id"'}
+    ),
 }
 ADAPTERS = {spec.adapter_sql: spec for spec in FORMATS.values()}
 # adapt_ga4_export reads GA4's nested export columns (event_params, items, ecommerce
@@ -296,9 +378,39 @@ def _dedup_key(con: duckdb.DuckDBPyConnection) -> str:
     return ", ".join(quote_ident(c) for c in DEDUP_KEY if c in stored)
 
 
+def _raw_setup(con: duckdb.DuckDBPyConnection, name: str, tmp_path: Path) -> None:
+    """The temp tables warehouse.raw's files read, as raw.py leaves them."""
+    if name in ("csv_numbered_rows", "rejected_record_lines"):
+        # A CSV whose reader rejected record 2 of 3: its two accepted rows, each record's
+        # reader line and physical line (a blank line before record 2, which spans two
+        # lines), and the reader's rejected line.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM (VALUES ('a'), ('b')) AS t (c)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE record_lines AS SELECT * FROM (VALUES "
+            "(1, 2, 2), (2, 3, 4), (3, 4, 6)) AS t (record, reader_line, line)"
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE bad_lines AS SELECT 3::BIGINT AS line")
+    if name == "csv_reader_rejects":  # DuckDB's reject tables after reading a short line
+        short = tmp_path / "short.csv"
+        short.write_text("a,b\n1,2\n3\n", encoding="utf-8")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_csv AS SELECT * FROM read_csv("
+            f"{quote_literal(str(short))}, header = true, auto_detect = false, "
+            "columns = {'a': 'VARCHAR', 'b': 'VARCHAR'}, store_rejects = true, "
+            "null_padding = false, strict_mode = true)"
+        )
+    if name == "control_character_rows":
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_source AS SELECT * FROM (VALUES "
+            "(2::BIGINT, 'c1'), (3::BIGINT, 'c' || chr(0) || '2')) AS t (line, customer_id)"
+        )
+
+
 def _relations(case: Case) -> dict[str, str]:
     relations = {name: EVERYONE[name] for name in case.relations}
-    return relations
+    return {**case.given, **relations}
 
 
 def _raw_source(con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
@@ -354,6 +466,7 @@ def _run(con: duckdb.DuckDBPyConnection, key: str, tmp_path: Path) -> duckdb.Duc
         )
     if name == "session_features":  # reads the temp table models.features stores
         prepare_session_prefixes(con)
+    _raw_setup(con, name, tmp_path)
     for slot, value in case.slots.items():
         assert "{" + slot + "}" in sql, f"{key}: no {{{slot}}} to fill"
         sql = sql.replace("{" + slot + "}", value)
@@ -411,3 +524,18 @@ def test_queries_over_the_tiny_warehouse_return_its_rows(
     # viewed: all 5; carted: s1, s2, s4; no begin-checkout events; bought: s1, s2
     assert funnel == [(5, 3, 2, 2, 0)]
     assert latest["candidate"].to_list() == ["logistic", "baseline"]
+
+
+def test_raw_files_number_lines_and_find_rejects(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """warehouse.raw's files on the state _raw_setup leaves: results, not just columns."""
+    numbered = _run(con, "warehouse/csv_numbered_rows", tmp_path).fetchall()
+    rejected = _run(con, "warehouse/rejected_record_lines", tmp_path).fetchall()
+    short = _run(con, "warehouse/csv_reader_rejects", tmp_path).fetchall()
+    control = _run(con, "warehouse/control_character_rows", tmp_path).fetchall()
+    # accepted rows: records 1 and 3, on lines 2 and 6; the rejected reader line 3 is line 4
+    assert sorted(numbered) == [("a", 2), ("b", 6)]
+    assert rejected == [(3, 4)]
+    assert [(line, kind) for line, _, kind, *_ in short] == [(3, "MISSING COLUMNS")]
+    assert [(line, value) for line, value, _ in control] == [(3, "c\x002")]
