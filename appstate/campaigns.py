@@ -21,7 +21,7 @@ import polars as pl
 
 from analytics.campaigns import CONTROL, GOALS, MEMBER_COLUMNS, TREATMENT, Goal
 from analytics.cohort import Cohort
-from appstate.database import AppStateError, StateDB, now_text, parse_time
+from appstate.database import AppStateError, StateDB, now_text, parse_time, state_sql
 
 UNSCORED_TIER = "(unscored)"
 MAX_NAME = 80
@@ -132,50 +132,44 @@ class Campaigns(StateDB):
             if con.execute("SELECT 1 FROM campaigns WHERE name = ?", (spec.name,)).fetchone():
                 raise AppStateError(f"a campaign named {spec.name!r} already exists")
             cursor = con.execute(
-                "INSERT INTO campaigns (name, cohort_query, goal, window_days, holdout_share, "
-                "seed, start_date, build_id, created_by, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    spec.name,
-                    spec.cohort_query,
-                    spec.goal,
-                    spec.window_days,
-                    spec.holdout_share,
-                    spec.seed,
-                    spec.start_date.isoformat(),
-                    build_id,
-                    user,
-                    now_text(),
-                ),
+                state_sql("add_campaign"),
+                {
+                    "name": spec.name,
+                    "cohort_query": spec.cohort_query,
+                    "goal": spec.goal,
+                    "window_days": spec.window_days,
+                    "holdout_share": spec.holdout_share,
+                    "seed": spec.seed,
+                    "start_date": spec.start_date.isoformat(),
+                    "build_id": build_id,
+                    "created_by": user,
+                    "now": now_text(),
+                },
             )
             campaign_id = cursor.lastrowid
             con.executemany(
-                "INSERT INTO campaign_members (campaign_id, customer_id, member_group, "
-                "churn_tier, segment, purchase_prob, churn_prob, predicted_revenue) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(campaign_id, *row) for row in members.iter_rows()],
+                state_sql("add_campaign_member"),
+                [
+                    {"campaign_id": campaign_id, **dict(zip(_MEMBER_FIELDS, row, strict=True))}
+                    for row in members.iter_rows()
+                ],
             )
         created = self.get(spec.name)
         assert created is not None
         return created
 
     def get(self, name: str) -> Campaign | None:
-        rows = self._read(_CAMPAIGN_SQL + " WHERE c.name = ? GROUP BY c.id", (name.strip(),))
+        rows = self._read(state_sql("campaign_list"), {"name": name.strip()})
         return _campaign(rows[0]) if rows else None
 
     def list(self) -> list[Campaign]:
-        return [_campaign(r) for r in self._read(_CAMPAIGN_SQL + " GROUP BY c.id ORDER BY c.id")]
+        return [_campaign(r) for r in self._read(state_sql("campaign_list"), {"name": None})]
 
     def members(self, name: str, group: str | None = None) -> pl.DataFrame:
         """The frozen members (``MEMBER_COLUMNS``), of one group when ``group`` is given."""
         campaign = self._require(name)
-        where, params = ("AND m.member_group = ?", (group,)) if group else ("", ())
         rows = self._read(
-            "SELECT m.customer_id, m.member_group, m.churn_tier, m.segment, m.purchase_prob, "
-            "m.churn_prob, m.predicted_revenue FROM campaign_members AS m "
-            "JOIN campaigns AS c ON c.id = m.campaign_id "
-            f"WHERE c.name = ? {where} ORDER BY m.customer_id",
-            (campaign.name, *params),
+            state_sql("campaign_member_list"), {"name": campaign.name, "member_group": group}
         )
         schema = dict.fromkeys(MEMBER_COLUMNS[:4], pl.String) | dict.fromkeys(
             MEMBER_COLUMNS[4:], pl.Float64
@@ -226,11 +220,15 @@ class Campaigns(StateDB):
         return campaign
 
 
-_CAMPAIGN_SQL = (
-    "SELECT c.name, c.cohort_query, c.goal, c.window_days, c.holdout_share, c.seed, "
-    "c.start_date, c.build_id, c.created_by, c.created_at, "
-    "sum(m.member_group = 'treatment'), sum(m.member_group = 'control') "
-    "FROM campaigns AS c LEFT JOIN campaign_members AS m ON m.campaign_id = c.id"
+# The member columns as add_campaign_member binds them, in the order members rows hold them.
+_MEMBER_FIELDS = (
+    "customer_id",
+    "member_group",
+    "churn_tier",
+    "segment",
+    "purchase_prob",
+    "churn_prob",
+    "predicted_revenue",
 )
 
 

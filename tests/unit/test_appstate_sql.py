@@ -68,7 +68,37 @@ CASES: dict[str, Case] = {
     "record_sign_in_failure": Case(
         {"account": "ana", "failures": 1, "now": 1.0, "locked_until": 1.0}
     ),
+    "add_campaign": Case(
+        {
+            "name": "spring",
+            "cohort_query": "churn_tier=High",
+            "goal": "purchase",
+            "window_days": 30,
+            "holdout_share": 0.1,
+            "seed": 7,
+            "start_date": "2024-04-01",
+            "build_id": "b1",
+            "created_by": "ana",
+            "now": NOW,
+        }
+    ),
+    "add_campaign_member": Case(
+        {
+            "campaign_id": 1,
+            "customer_id": "c1",
+            "member_group": "control",
+            "churn_tier": "High",
+            "segment": None,
+            "purchase_prob": 0.2,
+            "churn_prob": 0.7,
+            "predicted_revenue": 12.5,
+        }
+    ),
     "schema_version": Case(columns=("value",)),
+    "campaign_list": Case({"name": None}, ("name", "goal", "treatment", "control")),
+    "campaign_member_list": Case(
+        {"name": "spring", "member_group": None}, ("customer_id", "member_group", "churn_tier")
+    ),
     "saved_cohorts": Case({"name": None}, ("name", "query", "created_by", "created_at")),
     "action_list": Case(
         {"customer_id": None, "limit": 5}, ("id", "logged_at", "action", "customer_id")
@@ -121,6 +151,8 @@ def test_written_rows_read_back(con: sqlite3.Connection) -> None:
     assert _run(con, "customer_marks").fetchall() == [("c1", "added_to_campaign", "spring", NOW)]
     assert [r[3] for r in _run(con, "export_list")] == ["tier=High"]
     assert _run(con, "session_lookup").fetchall() == [("ana", 1.0, 1.0)]
+    assert [r[0] for r in _run(con, "campaign_list")] == ["spring"]
+    assert [r[:2] for r in _run(con, "campaign_member_list")] == [("c1", "control")]
 
 
 def test_the_migrations_build_the_schema_a_fresh_store_has(con: sqlite3.Connection) -> None:
