@@ -1,16 +1,19 @@
-"""How much labelled data a supervised task needs before its figures mean anything.
+"""How much labelled data a supervised task needs: a floor to train at all, and a minimum
+for its figures to be trusted.
 
-Every supervised task is held to :data:`MIN_ROWS` rows and :data:`MIN_POSITIVES` positives
-(classification: of *each* class; regression: of non-zero targets), on its training data
-and, for a time split, on its evaluation data too. Below that the task is withheld
-(``unavailable``, with the counts and the minimums); above it, the counts and the minimums
-are stored next to its metrics (``model_runs.n_positives``, ``min_rows``, ``min_positives``).
+- Below the **floor** (:data:`FLOOR_PER_CLASS` of each class, twice that in rows) nothing
+  can be evaluated: the task is unavailable, with the counts.
+- Every task is held to the **minimum** of :data:`MIN_ROWS` rows and :data:`MIN_POSITIVES`
+  positives (classification: of the rarer class; regression: non-zero targets), on its
+  training data and, for a time split, on its evaluation data too. The counts and the
+  minimums are stored with its metrics (``model_runs.n_positives``, ``min_rows``,
+  ``min_positives``); a model trained below the minimum is ``weak`` (:mod:`models.verdicts`):
+  its figures are too uncertain to tell it from its naive baseline.
 
 Why these numbers (docs/models.md): with 50 cases of the rarer class, the standard error
-of a ROC-AUC near 0.75 is about 0.04 (Hanley and McNeil), so a 95 % interval of ±0.08 —
-just narrow enough to tell a model from a coin toss (0.5) and from the 0.6 floor of
-:mod:`models.verdicts`; the out-of-sample leakage audit's 5 folds then hold 10 of them each.
-Fewer than 200 rows leave too few for the 5 folds to hold 40 each.
+of a ROC-AUC near 0.75 is about 0.04 (Hanley and McNeil), a 95 % interval of ±0.08 — just
+narrow enough to tell a model from a coin toss (0.5) and from the 0.6 floor of the verdicts;
+the leakage audit's 5 folds then hold 10 of them each. With 200 rows each fold holds 40.
 """
 
 from __future__ import annotations
@@ -23,42 +26,57 @@ from models.task_data import FloatArray, TaskData
 
 MIN_ROWS = 200
 MIN_POSITIVES = 50
+FLOOR_PER_CLASS = 10
 
 
 @dataclass(frozen=True)
 class Counts:
-    """What a task's labels hold, and whether that meets the minimums."""
+    """What a task's labels hold: the weakest side's counts, and what falls short."""
 
+    #: Rows of the training data.
     rows: int
+    #: The smallest count, over the training and evaluation data, of the rarer class
+    #: (classification) or of non-zero targets (regression).
     positives: int
-    #: Classification: negative rows; regression: zero targets.
-    others: int
-    shortfall: str | None
+    #: Why nothing can be trained (below the floor), if so.
+    below_floor: str | None
 
 
-def _count(y: FloatArray, kind: str, where: str) -> Counts:
-    rows = int(y.size)
-    if kind == "classification":
-        positives = int(np.sum(y > 0.5))
-        others = rows - positives
-        words = f"{positives:,} positive and {others:,} negative rows"
-        short = rows < MIN_ROWS or min(positives, others) < MIN_POSITIVES
-        need = f"at least {MIN_ROWS} rows and {MIN_POSITIVES} of each class are needed"
-    else:
-        positives = int(np.sum(y != 0))
-        others = rows - positives
-        words = f"{rows:,} rows, {positives:,} with a non-zero target"
-        short = rows < MIN_ROWS or positives < MIN_POSITIVES
-        need = f"at least {MIN_ROWS} rows and {MIN_POSITIVES} non-zero targets are needed"
-    return Counts(rows, positives, others, f"{where}: {words}; {need}" if short else None)
+def _side(y: FloatArray, kind: str, where: str) -> tuple[int, str | None]:
+    """(limiting count, why below the floor) of one side's labels."""
+    if kind != "classification":
+        if y.size < 2 * FLOOR_PER_CLASS:
+            return int(np.sum(y != 0)), f"only {y.size} labelled rows"
+        return int(np.sum(y != 0)), None
+    positives = int(np.sum(y > 0.5))
+    negatives = int(y.size) - positives
+    if min(positives, negatives) < FLOOR_PER_CLASS:
+        return min(positives, negatives), (
+            f"{where}: {positives:,} positive and {negatives:,} negative rows; "
+            f"at least {FLOOR_PER_CLASS} of each are needed"
+        )
+    return min(positives, negatives), None
 
 
 def task_counts(data: TaskData) -> Counts:
-    """The training data's counts; the shortfall names the evaluation data when only that
-    side (a time split's later horizon) falls short."""
-    train = _count(data.y, data.kind, "training data")
-    if train.shortfall is None and data.y_test is not None:
-        test = _count(data.y_test, data.kind, "evaluation data")
-        if test.shortfall is not None:
-            return Counts(train.rows, train.positives, train.others, test.shortfall)
-    return train
+    """The task's counts over its training and (time split) evaluation data."""
+    if data.y.size < 2 * FLOOR_PER_CLASS:
+        return Counts(int(data.y.size), 0, f"only {data.y.size} labelled rows")
+    positives, why = _side(data.y, data.kind, "training data")
+    if why is None and data.y_test is not None:
+        test_positives, why = _side(data.y_test, data.kind, "evaluation data")
+        positives = min(positives, test_positives)
+    return Counts(int(data.y.size), positives, why)
+
+
+def shortfall(n_rows: int | None, n_positives: int | None, kind: str) -> str | None:
+    """Why stored counts fall short of the minimums, in words; ``None`` when they do not."""
+    if n_rows is None or n_positives is None:
+        return None
+    if n_rows >= MIN_ROWS and n_positives >= MIN_POSITIVES:
+        return None
+    what = "non-zero targets" if kind == "regression" else "rows of the rarer class"
+    return (
+        f"too little data to tell it from its naive baseline: {n_rows:,} rows and "
+        f"{n_positives:,} {what} (minimum {MIN_ROWS} and {MIN_POSITIVES})"
+    )

@@ -72,12 +72,11 @@ def run_supervised(ctx: TrainContext, data: TaskData) -> None:
         min_positives=MIN_POSITIVES,
         n_positives=counts.positives,
     )
-    if counts.shortfall:
-        # Too little data for the figures (or the audit) to mean anything: withheld.
-        ctx.say(f"{data.task}: unavailable — {counts.shortfall}")
-        ctx.record(
-            _row(data, minimums, status="unavailable", reason=counts.shortfall, n_train=counts.rows)
-        )
+    if counts.below_floor:
+        # Too little labelled data to evaluate anything: withheld.
+        ctx.say(f"{data.task}: unavailable — {counts.below_floor}")
+        reason = counts.below_floor
+        ctx.record(_row(data, minimums, status="unavailable", reason=reason, n_train=counts.rows))
         return
     verdict = audit_label(data.x, data.y, data.names, kind=data.kind, seed=opts.seed)
     nested = [c.name for c in pool_for(data, opts) if c.nested]

@@ -143,11 +143,14 @@ def _verdict_lines(entry: dict[str, Any]) -> list[str]:
     """The task's verdict and, for a supervised task, its data against the minimums."""
     lines = []
     if entry.get("min_rows") is not None:
-        positives = "non-zero targets" if entry["kind"] == "regression" else "positives"
+        positives = (
+            "non-zero targets" if entry["kind"] == "regression" else "rows of the rarer class"
+        )
+        rows, found = entry.get("n_train"), entry.get("n_positives")
         lines.append(
-            f"    data: {_fmt(entry.get('n_train'))} rows (minimum {entry['min_rows']}), "
-            f"{_fmt(entry.get('n_positives'))} {positives} (minimum {entry['min_positives']}"
-            + (" of each class)" if entry["kind"] == "classification" else ")")
+            f"    data: {'—' if rows is None else f'{rows:,}'} rows (minimum "
+            f"{entry['min_rows']}), {'—' if found is None else f'{found:,}'} {positives} "
+            f"(minimum {entry['min_positives']})"
         )
     if entry.get("verdict") and entry["status"] == "trained":
         lines.append(f"    verdict: {entry['verdict']} — {entry.get('verdict_reason') or ''}")

@@ -5,7 +5,9 @@ never typed in:
 
 - ``useful``: the selected model clears every margin below;
 - ``weak``: it was trained and evaluated, but lands within a margin of its naive baseline,
-  so a number derived from it is shown with "weak model: <reason>" next to it;
+  or on fewer rows or positives than :mod:`models.minimums` asks, so its figures cannot
+  tell it from that baseline; a number derived from it is shown with "weak model:
+  <reason>" next to it;
 - ``withheld``: no model is published (unavailable, too little data, or refused by the
   leakage audit).
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from models.minimums import shortfall
 from models.runs import RunRecord
 
 USEFUL = "useful"
@@ -58,10 +61,15 @@ def judge(run: RunRecord, baselines: list[RunRecord]) -> Verdict | None:
         return None
     if run.status != "trained":
         return Verdict(WITHHELD, run.reason or run.status)
-    if run.kind == "classification":
-        return _classification(run, baselines)
-    if run.kind == "regression":
-        return _regression(run, baselines)
+    if run.kind in ("classification", "regression"):
+        judged = (_classification if run.kind == "classification" else _regression)(run, baselines)
+        rows = min(run.n_train or 0, run.n_test or 0) if run.n_train is not None else None
+        short = shortfall(rows, run.n_positives, run.kind)
+        if short is None or judged.verdict == WITHHELD:
+            return judged
+        if judged.verdict == WEAK:
+            return Verdict(WEAK, f"{short}; {judged.reason}")
+        return Verdict(WEAK, short)
     if run.kind == "clustering":
         return _clustering(run)
     return Verdict(USEFUL, "descriptive rules over the data (no model to beat)")
@@ -113,8 +121,8 @@ def _regression(run: RunRecord, baselines: list[RunRecord]) -> Verdict:
         gain = 1.0 - run.mae / best.mae if best.mae > 0 else 0.0
         if gain < MAE_MARGIN:
             weak.append(
-                f"MAE {run.mae:,.2f} is not {MAE_MARGIN:.0%} below the naive "
-                f"{best.candidate}'s {best.mae:,.2f}"
+                f"MAE {run.mae:,.2f} is not {MAE_MARGIN:.0%} below the {best.mae:,.2f} of the "
+                f"naive baseline {best.candidate}"
             )
     if weak:
         return Verdict(WEAK, "; ".join(weak))
