@@ -9,6 +9,7 @@ from typing import Any
 
 from analytics.cohort import Cohort
 from analytics.cohort_sql import CompiledCohort, WarehouseShape, compile_cohort, warehouse_shape
+from analytics.model_verdicts import metric_caveat
 from models.outputs import SCORE_METRIC_COLUMNS, SCORE_METRICS
 from warehouse.catalogue import format_value as catalogue_format
 from warehouse.engine import load_sql
@@ -28,6 +29,8 @@ class Kpi:
     available: bool
     reason: str | None = None
     trend: list[tuple[date, float | None]] = field(default_factory=list)
+    #: "weak model: <reason>" when the value comes from a model that is not useful.
+    caveat: str | None = None
 
     @property
     def display(self) -> str:
@@ -119,6 +122,7 @@ def kpis(reader: WarehouseReader, cohort: Cohort, *, with_trend: bool = True) ->
                 value is not None,
                 None if value is not None else "no rows match this cohort",
                 trend,
+                metric_caveat(reader, name) if metric in _SCORE_METRICS else None,
             )
         )
     return cards

@@ -74,6 +74,18 @@ def chart_card(
     return card(header, graph(figure, id_), className=className)
 
 
+def model_caveat(caveat: str, id_: str | None = None) -> html.Div:
+    """A number's caveat: a "weak model" badge with its reason ("weak model: <reason>")."""
+    word, _, reason = caveat.partition(": ")
+    parts = [
+        dbc.Badge(word, color="warning", text_color="dark", className="me-1"),
+        html.Span(reason, className="text-muted"),
+    ]
+    if id_ is None:
+        return html.Div(parts, className="model-caveat small", title=caveat)
+    return html.Div(parts, className="model-caveat small", title=caveat, id=id_)
+
+
 def kpi_card(kpi: Kpi) -> html.Div:
     """A KPI card: value, definition on hover, and a sparkline of its monthly trend."""
     card_id = f"kpi-{kpi.name}"
@@ -81,6 +93,8 @@ def kpi_card(kpi: Kpi) -> html.Div:
         html.Div(kpi.label, className="kpi-label"),
         html.Div(kpi.display, className="kpi-value", id=f"{card_id}-value"),
     ]
+    if kpi.available and kpi.caveat:
+        body.append(model_caveat(kpi.caveat, f"{card_id}-caveat"))
     if not kpi.available:
         body.append(html.Div(kpi.reason, className="kpi-reason small text-muted"))
     elif len(kpi.trend) > 1:

@@ -75,8 +75,8 @@ def shortfall(n_rows: int | None, n_positives: int | None, kind: str) -> str | N
         return None
     if n_rows >= MIN_ROWS and n_positives >= MIN_POSITIVES:
         return None
-    what = "non-zero targets" if kind == "regression" else "rows of the rarer class"
+    what = "with a non-zero target" if kind == "regression" else "in the rarer class"
     return (
-        f"too little data to tell it from its naive baseline: {n_rows:,} rows and "
-        f"{n_positives:,} {what} (minimum {MIN_ROWS} and {MIN_POSITIVES})"
+        f"too little data to tell it from its naive baseline: {n_positives:,} of "
+        f"{n_rows:,} rows {what} (minimum {MIN_POSITIVES}, and {MIN_ROWS} rows)"
     )

@@ -14,11 +14,20 @@ from dash import Input, Output, State, dcc, html, no_update
 from analytics.churn import LOWERS, MAX_LIST, WHY, ChurnView, churn_view, known_customers
 from analytics.cohort import Cohort
 from analytics.explore import describe
+from analytics.model_verdicts import column_caveats
 from appstate.store import CustomerMarks, User
 from dashboard import ids
 from dashboard.auth import may, requires
 from dashboard.callback_inputs import CLICKS, ID, Json, Records, Text, wire
-from dashboard.components import card, chart_card, chips, empty_state, page_header, status
+from dashboard.components import (
+    card,
+    chart_card,
+    chips,
+    empty_state,
+    model_caveat,
+    page_header,
+    status,
+)
 from dashboard.context import context
 from dashboard.figures import tier_bars
 from models.outputs import CATALOGUE
@@ -94,10 +103,15 @@ WIDTHS = {
 TEXT_CELL = {"wrapText": True, "autoHeight": True, "cellStyle": {"whiteSpace": "pre-line"}}
 
 
-def _column_defs(columns: list[str]) -> list[dict[str, Any]]:
+def _column_defs(columns: list[str], caveats: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The grid's columns; one derived from a weak model says so in its header."""
+    caveats = caveats or {}
     defs = []
     for c in columns:
         d: dict[str, Any] = {"field": c, "headerName": HEADERS.get(c, c.replace("_", " "))}
+        if c in caveats:
+            d["headerName"] += " ⚠ weak model"
+            d["headerTooltip"] = caveats[c]
         if c in WIDTHS:
             d["width"] = WIDTHS[c]
         if c == "customer_id":
@@ -159,10 +173,11 @@ def _action_bar(may_act: bool) -> dbc.Row:
 def _risk_card(view: ChurnView, may_act: bool) -> dbc.Card:
     rows = _rows(view)
     columns = [c for c in GRID_COLUMNS if c == MARKED or c in view.at_risk.columns]
+    caveats = column_caveats(context().reader, columns)
     grid = dag.AgGrid(
         id=ids.RISK_GRID,
         rowData=rows,
-        columnDefs=_column_defs(columns),
+        columnDefs=_column_defs(columns, caveats),
         defaultColDef={"resizable": True, "sortable": True, "minWidth": 90},
         getRowId="params.data.customer_id",
         getRowStyle={
@@ -188,6 +203,10 @@ def _risk_card(view: ChurnView, may_act: bool) -> dbc.Card:
                 "a campaign.",
                 className="small text-muted mb-2",
             ),
+            *[
+                model_caveat(f"{text} ({HEADERS.get(c, c.replace('_', ' '))})", f"risk-caveat-{c}")
+                for c, text in caveats.items()
+            ],
             grid,
             _action_bar(may_act),
             html.Div(id=ids.RISK_STATUS, className="small mt-2"),
