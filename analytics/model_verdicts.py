@@ -124,4 +124,4 @@ def export_verdicts(reader: WarehouseReader, columns: list[str]) -> dict[str, An
         found = column_verdict(reader, column)
         if found is not None:
             out[column] = found.as_dict()
-    return out or "no model-derived columns"
+    return out or "no exported column comes from a trained model"

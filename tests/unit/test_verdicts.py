@@ -206,7 +206,9 @@ def test_surfaces_read_the_weak_revenue_model_behind_value_at_risk(tmp_path):
     assert sidecar["predicted_revenue"]["verdict"] == WEAK
     assert sidecar["predicted_revenue"]["tasks"] == ["customer_revenue"]
     assert sidecar["churn_prob"]["verdict"] == USEFUL
-    assert export_verdicts(reader, ["customer_id"]) == "no model-derived columns"
+    assert export_verdicts(reader, ["customer_id"]) == (
+        "no exported column comes from a trained model"
+    )
 
 
 def test_a_model_runs_table_from_before_verdicts_is_judged_from_its_figures(tmp_path):
@@ -230,6 +232,35 @@ def test_report_shows_the_verdict_and_the_minimums(tmp_path):
     text = format_report(report(db))
     assert "data: 3,000 rows (minimum 200), 400 non-zero targets (minimum 50)" in text
     assert "verdict: weak — R² 0.017 < 0.05" in text
+
+
+def test_the_churn_list_kpi_card_and_what_if_card_show_the_caveat():
+    from dash import html
+
+    from analytics.overview import Kpi
+    from analytics.whatif import Estimate, Prediction
+    from dashboard.components import kpi_card, model_caveat
+    from dashboard.pages.churn import _column_defs
+    from dashboard.pages.whatif.cards import _card_body
+
+    caveat = "weak model: R² 0.017 < 0.05"
+    columns = _column_defs(["churn_prob", "value_at_risk"], {"value_at_risk": caveat})
+    defs = {d["field"]: d for d in columns}
+    assert defs["value_at_risk"]["headerName"] == "value at risk ⚠ weak model"
+    assert defs["value_at_risk"]["headerTooltip"] == caveat
+    assert "headerTooltip" not in defs["churn_prob"]
+    badge = model_caveat(caveat, "c")
+    assert badge.title == caveat and badge.children[0].children == "weak model"
+    kpi = Kpi("value_at_risk", "Value at risk", "sum", 1234.0, "money", True, caveat=caveat)
+    assert caveat in str(kpi_card(kpi)) and "kpi-value_at_risk-caveat" in str(kpi_card(kpi))
+    plain = replace(kpi, caveat=None)
+    assert "model-caveat" not in str(kpi_card(plain))
+    estimate = Estimate("value_at_risk", "Value at risk", "money", 12.5, "v1")
+    now = Prediction({"value_at_risk": estimate})
+    body = _card_body("value_at_risk", estimate, now, now, caveat)
+    assert isinstance(body[-1], html.Div) and body[-1].id == "whatif-caveat-value_at_risk"
+    assert body[-1].title == caveat
+    assert "whatif-caveat" not in str(_card_body("value_at_risk", estimate, now, now))
 
 
 # Item 12: minimums and the out-of-sample audit ------------------------------------------------
