@@ -41,7 +41,7 @@ class ModelVerdict:
 
 
 def task_verdicts(reader: WarehouseReader) -> dict[str, ModelVerdict]:
-    """Every task's verdict in the latest training ({} before any), cached per build."""
+    """Every task's verdict from its latest training ({} before any), cached per build."""
     return for_reader(reader).keep("model_verdicts", (), lambda: _task_verdicts(reader))
 
 
@@ -50,7 +50,7 @@ def _task_verdicts(reader: WarehouseReader) -> dict[str, ModelVerdict]:
     if "model_runs" not in tables:
         return {}
     by_task: dict[str, list[RunRecord]] = {}
-    for row in reader.frame(load_sql("latest_model_runs", "analytics")).to_dicts():
+    for row in reader.frame(load_sql("current_model_runs", "analytics")).to_dicts():
         by_task.setdefault(str(row["task"]), []).append(RunRecord.from_row(row))
     out = {}
     for task, runs in by_task.items():

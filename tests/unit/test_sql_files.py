@@ -145,6 +145,7 @@ CASES: dict[str, Case] = {
         ("file", "line", "column_name", "reason", "raw"), {"limit": 5}
     ),
     "analytics/latest_model_runs": Case(("task", "candidate", "selected", "status", "reason")),
+    "analytics/current_model_runs": Case(("task", "candidate", "selected", "status", "reason")),
     "analytics/churn_tiers": Case(
         ("churn_tier", "customers", "value_at_risk"),
         {"value_known": True},

@@ -211,6 +211,19 @@ def test_surfaces_read_the_weak_revenue_model_behind_value_at_risk(tmp_path):
     )
 
 
+def test_verdicts_of_tasks_kept_from_an_earlier_training_are_read_too(tmp_path):
+    # `shopsight train --label …` without the built-in tasks keeps their runs under their
+    # own, older train id; the custom task's training is the latest.
+    custom = RunRecord(
+        "custom_vip", "customer", "classification", "refused", reason="label withheld: rule"
+    )
+    later = replace(_stamp(custom), train_id="20260102T000000Z-ffffff")
+    db = _warehouse(tmp_path / "w.duckdb", revenue_runs(r2=0.017, mae=260.0) + [later])
+    verdicts = task_verdicts(WarehouseReader(db))
+    assert verdicts["customer_revenue"].verdict == WEAK
+    assert verdicts["custom_vip"].verdict == WITHHELD
+
+
 def test_a_model_runs_table_from_before_verdicts_is_judged_from_its_figures(tmp_path):
     db = _warehouse(tmp_path / "w.duckdb", revenue_runs(r2=0.017, mae=260.0))
     con = duckdb.connect(str(db))
