@@ -13,6 +13,7 @@ from analytics.build_cache import for_reader
 from analytics.cohort import Cohort
 from analytics.cohort_relations import cohort_query
 from analytics.cohort_sql import CompiledCohort, WarehouseShape, compile_cohort, warehouse_shape
+from analytics.model_verdicts import metric_caveat
 from models.outputs import SCORE_METRIC_COLUMNS, SCORE_METRICS
 from warehouse.catalogue import Currency, currency_for, format_timestamp
 from warehouse.catalogue import format_value as catalogue_format
@@ -35,6 +36,8 @@ class Kpi:
     trend: list[tuple[date, float | None]] = field(default_factory=list)
     #: Why there is no trend (a snapshot has no history), where there is none.
     trend_note: str | None = None
+    #: "weak model: <reason>" when the value comes from a model that is not useful.
+    caveat: str | None = None
 
     @property
     def display(self) -> str:
@@ -169,7 +172,8 @@ def kpis(
                 value is not None,
                 None if value is not None else "no rows match this cohort",
                 trend,
-                note,
+                trend_note=note,
+                caveat=metric_caveat(reader, name) if metric in _SCORE_METRICS else None,
             )
         )
     return cards

@@ -79,6 +79,18 @@ def chart_card(
     return card(header, graph(figure, id_), className=className)
 
 
+def model_caveat(caveat: str, id_: str | None = None) -> html.Div:
+    """A number's caveat: a "weak model" badge with its reason ("weak model: <reason>")."""
+    word, _, reason = caveat.partition(": ")
+    parts = [
+        dbc.Badge(word, color="warning", text_color="dark", className="me-1"),
+        html.Span(reason, className="text-muted"),
+    ]
+    if id_ is None:
+        return html.Div(parts, className="model-caveat small", title=caveat)
+    return html.Div(parts, className="model-caveat small", title=caveat, id=id_)
+
+
 def kpi_card(
     kpi: Kpi, change: Change | None = None, label: Callable[[date], str] | None = None
 ) -> html.Div:
@@ -95,6 +107,8 @@ def kpi_card(
     ]
     if change is not None and change.text:
         body.append(_change_line(kpi, change))
+    if kpi.available and kpi.caveat:
+        body.append(model_caveat(kpi.caveat, f"{card_id}-caveat"))
     if not kpi.available:
         body.append(html.Div(kpi.reason, className="kpi-reason small text-muted"))
     elif len(kpi.trend) > 1:

@@ -135,11 +135,20 @@ class DataWindow:
 
     start: datetime | None
     anchor: datetime | None
+    #: The last event itself (the anchor rounds it up to midnight).
+    end: datetime | None = None
 
     def span_days(self) -> float:
         if self.start is None or self.anchor is None:
             return 0.0
         return (self.anchor - self.start).total_seconds() / 86400.0
+
+    def observed_days(self) -> float:
+        """First to last event, in days: the time the data really covers (a 2.5-hour log
+        covers 0.1 days, though its anchor is the midnight after it)."""
+        if self.start is None or self.end is None:
+            return 0.0
+        return (self.end - self.start).total_seconds() / 86400.0
 
 
 def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow:
@@ -147,7 +156,7 @@ def data_window(con: duckdb.DuckDBPyConnection) -> DataWindow:
     if not isinstance(end, datetime) or not isinstance(start, datetime):
         return DataWindow(None, None)
     anchor = datetime(end.year, end.month, end.day) + timedelta(days=1)
-    return DataWindow(start, anchor)
+    return DataWindow(start, anchor, end)
 
 
 def customer_features(

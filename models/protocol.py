@@ -28,6 +28,7 @@ from models.evaluate import (
 from models.fitting import FittedModel, fit_candidate, subsample
 from models.group_folds import Fold
 from models.leakage import audit_label
+from models.minimums import MIN_POSITIVES, MIN_ROWS, task_counts
 from models.run_rows import baseline_run, candidate_run
 from models.runs import RunRecord, TaskProvenance
 from models.splits import split_rows, split_words
@@ -37,7 +38,6 @@ from models.train_context import TrainContext, TrainOptions
 
 FloatArray = npt.NDArray[np.float64]
 
-MIN_CLASS_ROWS = 10
 #: The per-fold figures kept in ``model_runs.folds`` (and averaged over outer folds).
 FOLD_KEYS = ("roc_auc", "pr_auc", "brier", "f1", "lift_at_10")
 
@@ -62,39 +62,26 @@ def pool_for(data: TaskData, opts: TrainOptions) -> list[Candidate]:
     )
 
 
-def _check_classes(y: FloatArray, where: str) -> str | None:
-    positives = int(y.sum())
-    if positives < MIN_CLASS_ROWS or y.size - positives < MIN_CLASS_ROWS:
-        return (
-            f"{where}: {positives:,} positive and {y.size - positives:,} negative rows; "
-            f"at least {MIN_CLASS_ROWS} of each are needed"
-        )
-    return None
-
-
-def _why_not(data: TaskData) -> str | None:
-    """Why there is too little labelled data to train and evaluate the task, if so."""
-    if data.y.size < 2 * MIN_CLASS_ROWS:
-        return f"only {data.y.size} labelled rows"
-    if data.kind != "classification":
-        return None
-    why = _check_classes(data.y, "training data")
-    if why is None and data.y_test is not None:
-        why = _check_classes(data.y_test, "evaluation data")
-    return why
-
-
 def run_supervised(ctx: TrainContext, data: TaskData) -> None:
     """The protocol for one supervised task; every outcome ends up in ``model_runs``."""
     opts = ctx.options
-    why = _why_not(data)
-    if why:
-        ctx.unavailable(data.task, data.entity, data.kind, why)
+    counts = task_counts(data)
+    minimums = TaskProvenance(
+        label_definition=data.label_definition,
+        min_rows=MIN_ROWS,
+        min_positives=MIN_POSITIVES,
+        n_positives=counts.positives,
+    )
+    if counts.below_floor:
+        # Too little labelled data to evaluate anything: withheld.
+        ctx.say(f"{data.task}: unavailable — {counts.below_floor}")
+        reason = counts.below_floor
+        ctx.record(_row(data, minimums, status="unavailable", reason=reason, n_train=counts.rows))
         return
     verdict = audit_label(data.x, data.y, data.names, kind=data.kind, seed=opts.seed)
     nested = [c.name for c in pool_for(data, opts) if c.nested]
-    provenance = TaskProvenance(
-        label_definition=data.label_definition,
+    provenance = replace(
+        minimums,
         cutoff=data.cutoff,
         train_cutoff=data.train_cutoff,
         horizon_days=data.horizon_days,

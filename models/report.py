@@ -9,6 +9,8 @@ from typing import Any
 import duckdb
 
 from common.errors import ShopSightError
+from models.runs import RunRecord
+from models.verdicts import with_verdicts
 from warehouse.errors import WarehouseNotFoundError
 
 #: The metric names of the ``report --json`` contract (README), then the rest.
@@ -55,7 +57,14 @@ def load_runs(db_path: Path | str) -> list[dict[str, Any]]:
         )
     finally:
         con.close()
+    if runs and "verdict" not in runs[0]:
+        # Trained before verdicts were stored: judge the stored figures the same way.
+        runs = [r.as_row() for r in with_verdicts([RunRecord.from_row(row) for row in runs])]
     return runs
+
+
+#: What every task's entry says about its verdict and the data it was held to.
+VERDICT_KEYS = ("verdict", "verdict_reason", "min_rows", "min_positives", "n_positives", "n_train")
 
 
 #: Means over the outer folds of cross-validated classification (from ``model_runs.metrics``).
@@ -97,6 +106,7 @@ def report(db_path: Path | str) -> dict[str, dict[str, Any]]:
                 "leakage_verdict": run.get("leakage_verdict"),
                 "training_data_hash": None,
                 "candidates": [],
+                **{key: run.get(key) for key in VERDICT_KEYS},
             },
         )
         if run["status"] in ("trained", "baseline"):
@@ -108,6 +118,8 @@ def report(db_path: Path | str) -> dict[str, dict[str, Any]]:
                     "selected": bool(run["selected"]),
                     "metrics": _metrics(run),
                     "params": json.loads(run["params"]) if run.get("params") else None,
+                    "verdict": run.get("verdict"),
+                    "verdict_reason": run.get("verdict_reason"),
                 }
             )
         if run.get("selected"):
@@ -115,6 +127,7 @@ def report(db_path: Path | str) -> dict[str, dict[str, Any]]:
             entry["model_version"] = run.get("model_version")
             entry["training_data_hash"] = run.get("training_data_hash")
             entry["metrics"] = _metrics(run)
+            entry.update({key: run.get(key) for key in VERDICT_KEYS})
     return out
 
 
@@ -126,6 +139,26 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def _verdict_lines(entry: dict[str, Any]) -> list[str]:
+    """The task's verdict and, for a supervised task, its data against the minimums."""
+    lines = []
+    if entry.get("min_rows") is not None:
+        positives = (
+            "non-zero targets" if entry["kind"] == "regression" else "rows of the rarer class"
+        )
+        rows, found = entry.get("n_train"), entry.get("n_positives")
+        lines.append(
+            f"    data: {'—' if rows is None else f'{rows:,}'} rows (minimum "
+            f"{entry['min_rows']}), {'—' if found is None else f'{found:,}'} {positives} "
+            f"(minimum {entry['min_positives']})"
+        )
+    if entry.get("verdict") and entry["status"] == "trained":
+        lines.append(f"    verdict: {entry['verdict']} — {entry.get('verdict_reason') or ''}")
+    elif entry.get("verdict"):
+        lines.append(f"    verdict: {entry['verdict']}")
+    return lines
+
+
 def format_report(tasks: dict[str, dict[str, Any]]) -> str:
     """A plain-text comparison table per task."""
     lines: list[str] = []
@@ -133,11 +166,13 @@ def format_report(tasks: dict[str, dict[str, Any]]) -> str:
         lines.append(f"{task} [{entry['entity']}, {entry['kind']}]: {entry['status']}")
         if entry["status"] != "trained":
             lines.append(f"    {entry['reason']}")
+            lines.extend(_verdict_lines(entry))
             continue
         lines.append(f"    label: {entry['label_definition']}")
         lines.append(f"    split: {entry['split_method']}")
         if entry.get("leakage_verdict"):
             lines.append(f"    leakage audit: {entry['leakage_verdict']}")
+        lines.extend(_verdict_lines(entry))
         if entry["kind"] == "classification":
             header = (
                 f"    {'candidate':<22}{'ROC-AUC':>9}{'PR-AUC':>9}{'Brier':>8}{'F1':>7}"

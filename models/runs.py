@@ -71,6 +71,13 @@ RUN_COLUMNS: dict[str, pl.DataType] = {
     "notes": pl.String(),
     "build_id": pl.String(),
     "trained_at": pl.Datetime("us"),
+    # Added by issue 9 (items 11, 12): the verdict against the naive baseline
+    # (models.verdicts) and the data minimums the task was held to (models.minimums).
+    "verdict": pl.String(),
+    "verdict_reason": pl.String(),
+    "min_rows": pl.Int64(),
+    "min_positives": pl.Int64(),
+    "n_positives": pl.Int64(),
 }
 
 
@@ -85,6 +92,9 @@ class TaskProvenance:
     split_method: str | None = None
     leakage_verdict: str | None = None
     leakage_score: float | None = None
+    min_rows: int | None = None
+    min_positives: int | None = None
+    n_positives: int | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,11 @@ class RunRecord:
     train_id: str | None = None
     build_id: str | None = None
     trained_at: datetime | None = None
+    verdict: str | None = None
+    verdict_reason: str | None = None
+    min_rows: int | None = None
+    min_positives: int | None = None
+    n_positives: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> RunRecord:

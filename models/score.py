@@ -159,7 +159,7 @@ def score_models(
         timings["session_scores"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         say("scoring customers")
-        customers = _score_customers(con, caps, directory, index, counts)
+        customers = _score_customers(con, caps, directory, index, counts, missing)
         timings["customer_scores"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         say("assigning segments")
@@ -307,6 +307,7 @@ def _score_customers(
     directory: Path,
     index: dict[str, str],
     counts: dict[str, int],
+    missing: dict[str, str],
 ) -> pl.DataFrame:
     base = feat.frame(con, load_sql("customer_keys", "models"))
     tasks = [t for t in ("customer_purchase", "customer_revenue", "customer_churn") if t in index]
@@ -338,7 +339,9 @@ def _score_customers(
         out = out.with_columns(pl.Series("churn_tier", churn_tier(prob)))
         if "predicted_revenue" in out.columns:
             out = out.with_columns(VALUE_AT_RISK.expression())
-    if caps.get("has_purchases") and caps.get("has_complete_journeys"):
+    # RFM tiers speak of recency: not emitted when training withheld them (data too short).
+    rfm_ok = "customer_rfm" not in missing
+    if caps.get("has_purchases") and caps.get("has_complete_journeys") and rfm_ok:
         x = feat.matrix(table, ["recency_days", "orders", "revenue"])
         out = pl.concat([out, rfm_tiers(x[:, 0], x[:, 1], x[:, 2])], how="horizontal")
     return out

@@ -19,7 +19,14 @@ import xgboost as xgb
 from models import artifacts as art
 from models import features as feat
 from models.runs import RunRecord
-from models.segments import Scaler, choose_k, fit_hdbscan, name_segments, profile
+from models.segments import (
+    Scaler,
+    choose_k,
+    fit_hdbscan,
+    name_segments,
+    profile,
+    time_labels_reason,
+)
 from models.task_data import FloatArray
 from models.train_context import TrainContext
 
@@ -67,6 +74,17 @@ class SegmentSample:
     z: FloatArray
     rng: np.random.Generator
     meta: dict[str, Any]
+    #: Why recency and tenure words are left out of the names (data too short), if they are.
+    no_time_words: str | None = None
+
+    def names_for(self, profiles: dict[int, dict[str, Any]]) -> dict[int, str]:
+        return name_segments(profiles, time_words=self.no_time_words is None)
+
+    def naming(self) -> dict[str, Any]:
+        """What ``model_runs.metrics`` says about how the names were made."""
+        if self.no_time_words is None:
+            return {}
+        return {"names_without_time_words": self.no_time_words}
 
     def label_definition(self) -> str:
         return "unsupervised: scaled behaviour features " + ", ".join(self.names)
@@ -118,7 +136,10 @@ def _sample(
         "sample_rows": int(rows.size),
         "horizon_days": opts.horizon_days,
     }
-    return SegmentSample(task, entity, names, x_all[rows], scaler.apply(x_all[rows]), rng, meta)
+    no_time = time_labels_reason(ctx.window.observed_days(), opts.horizon_days)
+    return SegmentSample(
+        task, entity, names, x_all[rows], scaler.apply(x_all[rows]), rng, meta, no_time
+    )
 
 
 def _kmeans(ctx: TrainContext, s: SegmentSample) -> None:
@@ -127,7 +148,7 @@ def _kmeans(ctx: TrainContext, s: SegmentSample) -> None:
     kmeans, per_k = choose_k(s.z, seed=ctx.options.seed)
     labels = kmeans.predict(s.z).astype(np.int64)
     profiles = profile(s.x, labels, s.names)
-    names = name_segments(profiles)
+    names = s.names_for(profiles)
     chosen = next(r for r in per_k if int(r["k"]) == kmeans.n_clusters)
     data_hash = art.training_hash(s.z, labels, s.names)
     version = f"{s.task}.kmeans.{data_hash[:10]}"
@@ -145,7 +166,9 @@ def _kmeans(ctx: TrainContext, s: SegmentSample) -> None:
             stability=chosen["stability"],
             n_clusters=kmeans.n_clusters,
             n_train=int(size),
-            metrics=json.dumps({"per_k": per_k, "profiles": profiles, "names": names}),
+            metrics=json.dumps(
+                {"per_k": per_k, "profiles": profiles, "names": names, **s.naming()}
+            ),
             label_definition=s.label_definition(),
             split_method=split,
             model_version=version,
@@ -171,7 +194,7 @@ def _hdbscan(ctx: TrainContext, s: SegmentSample) -> None:
     ctx.say(f"{s.task}: HDBSCAN on {rows.size:,} {s.entity}s; the rest assigned by XGBoost")
     labels, stats = fit_hdbscan(s.z[rows], seed=opts.seed)
     profiles = profile(s.x[rows], labels, s.names)
-    names = name_segments(profiles)
+    names = s.names_for(profiles)
     classes = sorted(set(labels.tolist()))
     data_hash = art.training_hash(s.z[rows], labels, s.names)
     version = f"{s.task}.hdbscan.{data_hash[:10]}"
@@ -202,7 +225,7 @@ def _hdbscan(ctx: TrainContext, s: SegmentSample) -> None:
             n_clusters=int(stats["clusters"]),
             noise_share=stats["noise_share"],
             n_train=int(rows.size),
-            metrics=json.dumps({"profiles": profiles, "names": names, **stats}),
+            metrics=json.dumps({"profiles": profiles, "names": names, **stats, **s.naming()}),
             label_definition=s.label_definition(),
             split_method=f"HDBSCAN on a seeded sample of {rows.size:,}; the rest assigned by "
             "an XGBoost classifier trained on the sample's labels (noise included)",
@@ -223,6 +246,11 @@ def _hdbscan(ctx: TrainContext, s: SegmentSample) -> None:
 
 
 def _rfm(ctx: TrainContext, entity: str) -> None:
+    short = time_labels_reason(ctx.window.observed_days(), ctx.options.horizon_days)
+    if entity == "customer" and short is not None:
+        # "At risk", "Hibernating", "New customers" speak of recency and tenure.
+        ctx.unavailable("customer_rfm", "customer", "rules", short)
+        return
     if entity == "customer" and ctx.has("has_purchases") and ctx.has("has_complete_journeys"):
         ctx.record(
             RunRecord(

@@ -168,23 +168,72 @@ def profile(x: FloatArray, labels: IntArray, names: list[str]) -> dict[int, dict
     return out
 
 
-def name_segments(profiles: dict[int, dict[str, Any]]) -> dict[int, str]:
-    """Plain-words names from the two strongest effect sizes; unique within one method."""
+#: Features whose words speak of recency, tenure or lapse: they need time (see below).
+TIME_FEATURES = frozenset({"recency_days", "tenure_days"})
+#: Features whose words speak of orders, spend or baskets; for a segment in which nobody
+#: bought they say one thing only: "no orders yet".
+ORDER_FEATURES = frozenset({"orders", "revenue", "average_order_value"})
+NO_ORDERS = "no orders yet"
+
+
+def time_labels_reason(span_days: float, horizon_days: int) -> str | None:
+    """Why recency, tenure and lapse labels cannot be emitted, or ``None`` when they can.
+
+    Such a label compares customers' gaps since their last (or first) visit; "lapsed" or
+    "at risk" means gone for longer than a customer usually stays away, and the shop's own
+    definition of gone is one horizon without a visit (the churn label). Data spanning less
+    than one horizon cannot show anyone being gone that long, so on it the labels would
+    only sort customers by minutes.
+    """
+    if span_days >= horizon_days:
+        return None
+    return (
+        f"the data spans {span_days:.1f} days; labels that speak of recency, tenure or lapse "
+        f"(RFM tiers, 'lapsed', 'long-standing', 'new' …) need at least one {horizon_days}-day "
+        "horizon (the period over which a customer counts as gone)"
+    )
+
+
+def _segment_words(
+    features: dict[str, dict[str, float]], *, time_words: bool, limit: int = 2
+) -> list[str]:
+    """Up to ``limit`` words from the strongest effect sizes the segment may be named by."""
+    nobody_bought = features.get("orders", {}).get("mean") == 0.0
+    ranked = sorted(features.items(), key=lambda item: -abs(item[1]["effect_size"]))
+    words: list[str] = []
+    for feature, stats in ranked:
+        if abs(stats["effect_size"]) < NAMING_EFFECT or feature not in WORDS:
+            continue
+        if not time_words and feature in TIME_FEATURES:
+            continue
+        if nobody_bought and feature in ORDER_FEATURES:
+            word = NO_ORDERS  # not "small baskets" or "low spend": there was no basket
+        else:
+            high, low = WORDS[feature]
+            word = high if stats["effect_size"] > 0 else low
+        if word not in words:
+            words.append(word)
+        if len(words) == limit:
+            break
+    return words
+
+
+def name_segments(
+    profiles: dict[int, dict[str, Any]], *, time_words: bool = True
+) -> dict[int, str]:
+    """Plain-words names from the two strongest effect sizes; unique within one method.
+
+    ``time_words=False`` (data too short: :func:`time_labels_reason`) leaves out the words
+    of recency and tenure; a segment in which nobody bought is "no orders yet", never
+    spoken of in baskets or spend.
+    """
     names: dict[int, str] = {}
     used: dict[str, int] = {}
     for seg, prof in profiles.items():
         if seg == -1:
             names[seg] = NOISE_NAME
             continue
-        ranked = sorted(prof["features"].items(), key=lambda item: -abs(item[1]["effect_size"]))
-        words = []
-        for feature, stats in ranked:
-            if abs(stats["effect_size"]) < NAMING_EFFECT or feature not in WORDS:
-                continue
-            high, low = WORDS[feature]
-            words.append(high if stats["effect_size"] > 0 else low)
-            if len(words) == 2:
-                break
+        words = _segment_words(prof["features"], time_words=time_words)
         base = ", ".join(words).capitalize() if words else "Typical"
         used[base] = used.get(base, 0) + 1
         names[seg] = base if used[base] == 1 else f"{base} ({used[base]})"

@@ -11,8 +11,9 @@ reason), the flow is the protocol of docs/models.md:
 4. fit every candidate (:mod:`models.candidates`), calibrated on held-out training groups;
 5. evaluate at natural prevalence; select by PR-AUC (classes) or MAE (amounts)
    (:mod:`models.protocol`);
-6. write every candidate's metrics to ``model_runs`` (:mod:`models.runs`) and the selected
-   model's artifacts (:mod:`models.task_artifacts`).
+6. write every candidate's metrics to ``model_runs`` (:mod:`models.runs`), each with its
+   verdict against the naive baselines (:mod:`models.verdicts`), and the selected model's
+   artifacts (:mod:`models.task_artifacts`).
 
 Everything is written into a derived version of the warehouse (never the file the ``--db``
 link points at), swapped in atomically when training succeeds.
@@ -34,6 +35,7 @@ from models.runs import RUN_COLUMNS, existing_runs, write_runs
 from models.segment_task import CUSTOMER_SEGMENT_FEATURES, segment_table, segment_task
 from models.session_tasks import session_tasks
 from models.train_context import Progress, TrainContext, TrainOptions
+from models.verdicts import with_verdicts
 from warehouse.versions import derived_version
 
 __all__ = [
@@ -81,6 +83,8 @@ def train_models(
         custom_task(ctx, custom)
         if not options.builtin:
             _keep_other_tasks(ctx)
+        # Verdicts are computed from the figures just recorded, never typed in.
+        ctx.runs = with_verdicts(ctx.runs)
         write_runs(con, ctx.runs)
         art.write_index(artifacts_dir, ctx.index)
     runs = [run.as_row() for run in ctx.runs]

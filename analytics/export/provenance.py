@@ -1,6 +1,6 @@
-"""An export's provenance record (filters, rows, build, model versions, time, user, SQL
-fingerprint) and the files that carry it: the ``<file>.provenance.json`` sidecar and the
-export's own file name."""
+"""An export's provenance record (filters, rows, build, model versions and their verdicts,
+time, user, SQL fingerprint) and the files that carry it: the ``<file>.provenance.json``
+sidecar and the export's own file name."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from analytics.export.records import (
     Provenance,
 )
 from analytics.export.writers import NEUTRALISED
+from analytics.model_verdicts import export_verdicts
 from warehouse import __version__
 from warehouse.reader import WarehouseReader
 
@@ -71,6 +72,7 @@ def build_provenance(
         order=f"by {ID_COLUMNS[request.entity]}",
         sql_sha256=query.fingerprint,
         neutralised=NEUTRALISED[request.fmt],
+        model_verdicts=export_verdicts(reader, list(columns)),
     )
 
 

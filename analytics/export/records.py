@@ -135,6 +135,9 @@ class Provenance:
     order: str
     sql_sha256: str
     neutralised: str
+    #: Each exported model-derived column's verdict (analytics.model_verdicts), so a number
+    #: from a weak model says so in the file's own record.
+    model_verdicts: dict[str, Any] | str = "no exported column comes from a trained model"
     file_sha256: str | None = None
     file_bytes: int | None = None
 

@@ -14,6 +14,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from analytics.churn import LOWERS, MAX_LIST, WHY, ChurnView, churn_view, known_customers
 from analytics.cohort import Cohort
 from analytics.explore import describe
+from analytics.model_verdicts import column_caveats
 from appstate.store import CustomerMarks, User
 from dashboard import ids
 from dashboard.auth import may, requires
@@ -23,6 +24,7 @@ from dashboard.components import (
     chart_card,
     chips,
     empty_state,
+    model_caveat,
     page_header,
     phone_columns,
     status,
@@ -104,10 +106,15 @@ TEXT_CELL = {"wrapText": True, "autoHeight": True, "cellStyle": {"whiteSpace": "
 PHONE_COLUMNS = ("customer_id", "value_at_risk", "churn_prob")
 
 
-def _column_defs(columns: list[str]) -> list[dict[str, Any]]:
+def _column_defs(columns: list[str], caveats: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The grid's columns; one derived from a weak model says so in its header."""
+    caveats = caveats or {}
     defs = []
     for c in columns:
         d: dict[str, Any] = {"field": c, "headerName": HEADERS.get(c, c.replace("_", " "))}
+        if c in caveats:
+            d["headerName"] += " ⚠ weak model"
+            d["headerTooltip"] = caveats[c]
         if c in WIDTHS:
             d["width"] = WIDTHS[c]
         if c == "customer_id":
@@ -169,10 +176,11 @@ def _action_bar(may_act: bool) -> dbc.Row:
 def _risk_card(view: ChurnView, may_act: bool) -> dbc.Card:
     rows = _rows(view)
     columns = [c for c in GRID_COLUMNS if c == MARKED or c in view.at_risk.columns]
+    caveats = column_caveats(context().reader, columns)
     grid = dag.AgGrid(
         id=ids.RISK_GRID,
         rowData=rows,
-        columnDefs=phone_columns(_column_defs(columns), PHONE_COLUMNS),
+        columnDefs=phone_columns(_column_defs(columns, caveats), PHONE_COLUMNS),
         defaultColDef={"resizable": True, "sortable": True, "minWidth": 90},
         getRowId="params.data.customer_id",
         getRowStyle={
@@ -198,6 +206,10 @@ def _risk_card(view: ChurnView, may_act: bool) -> dbc.Card:
                 "a campaign.",
                 className="small text-muted mb-2",
             ),
+            *[
+                model_caveat(f"{text} ({HEADERS.get(c, c.replace('_', ' '))})", f"risk-caveat-{c}")
+                for c, text in caveats.items()
+            ],
             grid,
             _action_bar(may_act),
             html.Div(id=ids.RISK_STATUS, className="small mt-2"),

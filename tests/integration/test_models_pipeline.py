@@ -317,3 +317,29 @@ def test_unavailable_tasks_are_recorded_with_the_reason(tmp_path, capsys):
     assert "spans" in reasons["customer_churn"]
     assert main(["report", "--db", str(db)]) == 0
     assert "customer_churn [customer, classification]: unavailable" in capsys.readouterr().out
+
+
+def test_every_task_has_a_verdict_from_its_figures_and_exports_carry_them(trained, tmp_path):
+    """Issue 9, items 11 and 12: model_runs holds a verdict per task, the minimums with the
+    metrics and an out-of-sample audit; an export's sidecar repeats the verdicts of the
+    model-derived columns it holds."""
+    from models.report import report
+
+    runs = report(trained)
+    for task, entry in runs.items():
+        assert entry["verdict"] in {"useful", "weak", "withheld"}, task
+        if entry["status"] != "trained":
+            assert entry["verdict"] == "withheld", task
+        if entry["kind"] in ("classification", "regression") and entry["status"] == "trained":
+            assert (entry["min_rows"], entry["min_positives"]) == (200, 50), task
+            assert entry["n_positives"] is not None and entry["n_train"] is not None, task
+            assert entry["leakage_verdict"].endswith("(5-fold out of sample)"), task
+    out = tmp_path / "all.csv"
+    assert main(["export", "--db", str(trained), "--cohort", "", "--out", str(out)]) == 0
+    sidecar = json.loads(out.with_name(out.name + ".provenance.json").read_text())
+    verdicts = sidecar["model_verdicts"]
+    assert {"churn_prob", "predicted_revenue", "value_at_risk"} <= set(verdicts)
+    assert verdicts["churn_prob"]["verdict"] == runs["customer_churn"]["verdict"]
+    assert verdicts["predicted_revenue"]["verdict"] == runs["customer_revenue"]["verdict"]
+    worst = {runs["customer_churn"]["verdict"], runs["customer_revenue"]["verdict"]}
+    assert verdicts["value_at_risk"]["verdict"] == ("useful" if worst == {"useful"} else "weak")

@@ -146,12 +146,21 @@ def test_rees46_keeps_its_cart_abandonment(rees46):
     )
 
 
-def test_rees46_slice_of_two_and_a_half_hours_measures_no_customer_horizon(shared_data, tmp_path):
-    """Churn and buying over days need customer horizons a 2.5-hour slice does not have:
-    `shopsight train` reports those models unavailable, with the reason."""
-    db = tmp_path / "w.duckdb"  # its own build: training adds tables the other tests don't read
+@pytest.fixture(scope="module")
+def rees46_trained(shared_data, tmp_path_factory) -> Path:
+    """The REES46 slice built, trained (`--fast`) and scored in its own warehouse: training
+    adds tables the other tests don't read."""
+    db = tmp_path_factory.mktemp("rees46-trained") / "w.duckdb"
     shopsight("build", "--db", str(db), str(shared_data / REES46))
     shopsight("train", "--db", str(db), "--fast")
+    shopsight("score", "--db", str(db))
+    return db
+
+
+def test_rees46_slice_of_two_and_a_half_hours_measures_no_customer_horizon(rees46_trained):
+    """Churn and buying over days need customer horizons a 2.5-hour slice does not have:
+    `shopsight train` reports those models unavailable, with the reason."""
+    db = rees46_trained
     runs = report(db)
     for task in ("customer_purchase", "customer_revenue", "customer_churn"):
         assert runs[task]["status"] == "unavailable", task
@@ -159,6 +168,49 @@ def test_rees46_slice_of_two_and_a_half_hours_measures_no_customer_horizon(share
     # One acquisition month and nothing after it: no retention beyond month 0.
     retention = query(db, "SELECT months_since_acquisition, cohort_size FROM cohort_retention")
     assert retention == [(0, 1_747)]
+
+
+def test_rees46_slice_emits_no_recency_or_tenure_labels(rees46_trained):
+    """Issue 9, item 13: on 2.5 hours nobody is "At risk" or "Lapsed, long-standing"; RFM
+    tiers are withheld with the span in the reason, segment names leave out recency and
+    tenure words, and segments whose members never bought do not speak of baskets."""
+    db = rees46_trained
+    rfm = report(db)["customer_rfm"]
+    assert (rfm["status"], rfm["verdict"]) == ("unavailable", "withheld")
+    assert rfm["reason"].startswith(
+        "the data spans 0.1 days; labels that speak of recency, tenure or lapse"
+    )
+    assert "at least one 30-day horizon" in rfm["reason"]
+    columns = {c for (c,) in query(db, "SELECT column_name FROM (DESCRIBE customer_scores)")}
+    assert not {"rfm_tier", "rfm_r", "rfm_f", "rfm_m"} & columns
+    names = query(db, "SELECT DISTINCT segment_name FROM segments")
+    assert len(names) > 3
+    time_words = ("lapsed", "long-standing", "recently active", "new")
+    for (name,) in names:
+        assert not any(word in name.lower().split(", ") for word in time_words), name
+    non_buyers = query(
+        db,
+        "SELECT s.segment_name FROM customer_scores s JOIN customers c USING (customer_id) "
+        "GROUP BY s.segment_name HAVING max(c.orders) = 0",
+    )
+    assert non_buyers, "some segment holds only customers who never bought"
+    for (name,) in non_buyers:
+        assert "basket" not in name.lower(), name
+
+
+def test_rees46_slice_models_carry_verdicts_and_minimums(rees46_trained):
+    """Issue 9, items 11 and 12 on real data: 50 purchasing sessions meet the minimum of 50
+    of the rarer class exactly; the 50 converting sessions' order values fall short of 200
+    rows, so that model is weak and says why."""
+    runs = report(rees46_trained)
+    conversion = runs["session_conversion"]
+    assert (conversion["n_positives"], conversion["min_positives"]) == (50, 50)
+    assert conversion["leakage_verdict"].endswith("(5-fold out of sample)")
+    revenue = runs["session_revenue"]
+    assert (revenue["n_train"], revenue["min_rows"], revenue["verdict"]) == (50, 200, "weak")
+    assert revenue["verdict_reason"].startswith("too little data to tell it from its naive")
+    for task, entry in runs.items():
+        assert entry["verdict"] in {"useful", "weak", "withheld"}, task
 
 
 # OTTO (flat) -------------------------------------------------------------------------------

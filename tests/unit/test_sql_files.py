@@ -211,6 +211,7 @@ CASES: dict[str, Case] = {
             "window_end": datetime(2030, 1, 1),
         },
     ),
+    "analytics/current_model_runs": Case(("task", "candidate", "selected", "status", "reason")),
     "analytics/churn_tiers": Case(
         ("churn_tier", "customers", "value_at_risk"),
         {"value_known": True},

@@ -9,6 +9,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import html
 
+from analytics.model_verdicts import column_caveats
 from analytics.whatif import (
     Estimate,
     Lever,
@@ -19,6 +20,8 @@ from analytics.whatif import (
     outputs_of,
     plain_sentence,
 )
+from dashboard.components import model_caveat
+from dashboard.context import context
 from dashboard.figures import NAVY, TIER_COLOURS
 from models.outputs import CATALOGUE, CHURN_PROB, VALUE_AT_RISK
 
@@ -52,7 +55,9 @@ def _value(name: str, estimate: Estimate, tier: str | None) -> html.Div:
     return html.Div([badge, html.Span(text, id=f"whatif-value-{name}")])
 
 
-def _card_body(name: str, estimate: Estimate, now: Prediction, start: Prediction) -> list[Any]:
+def _card_body(
+    name: str, estimate: Estimate, now: Prediction, start: Prediction, caveat: str | None = None
+) -> list[Any]:
     body: list[Any] = [html.Div(estimate.label, className="kpi-label")]
     if not estimate.available:
         return body + [
@@ -70,6 +75,7 @@ def _card_body(name: str, estimate: Estimate, now: Prediction, start: Prediction
             className="small",
         ),
         _model_line(name, estimate.model_version),
+        *([model_caveat(caveat, f"whatif-caveat-{name}")] if caveat else []),
     ]
 
 
@@ -88,18 +94,21 @@ def _model_line(name: str, version: str | None) -> html.Div | None:
 
 
 def prediction_cards(profile: Profile, now: Prediction, start: Prediction) -> list[Any]:
-    """One card per output: the value now, the change from the start, the model's name."""
+    """One card per output: the value now, the change from the start, the model's name,
+    and "weak model: <reason>" under a prediction from a model that is not useful."""
+    outputs = outputs_of(profile.entity)
+    caveats = column_caveats(context().reader, list(outputs))
     cols = [
         dbc.Col(
             dbc.Card(
-                dbc.CardBody(_card_body(name, now.estimates[name], now, start)),
+                dbc.CardBody(_card_body(name, now.estimates[name], now, start, caveats.get(name))),
                 className="kpi-card h-100",
             ),
             md=6,
             xl=3,
             className="mb-3",
         )
-        for name in outputs_of(profile.entity)
+        for name in outputs
     ]
     return [dbc.Row(cols)]
 
