@@ -36,7 +36,7 @@ class Heartbeat:
             self._say(message)
 
     def _run(self) -> None:
-        while not self._stop.wait(0.25):
+        while not self._stop.wait(min(0.25, self._every / 4)):
             with self._lock:
                 now = time.perf_counter()
                 if now - self._last_line >= self._every:
