@@ -108,6 +108,10 @@ def run_serve(options: ServeOptions) -> int:
         mode = "demo mode: no login" if options.demo else "login required"
         print(f"ShopSight dashboard on {url} ({mode}); Ctrl+C stops it", flush=True)
     server.run()  # returns on Ctrl+C, after the worker threads stop
+    # A daemon thread still inside DuckDB when the interpreter exits is ended mid-query by
+    # Python's shutdown (an abort: "terminate called … exception not rethrown"), so a
+    # Ctrl+C during warming waits for it; a second Ctrl+C stops at once.
+    warming.join()
     return EXIT_OK
 
 
