@@ -92,7 +92,9 @@ def first_page(port: int, timeline: Timeline, child: subprocess.Popen[str], limi
     base = f"http://127.0.0.1:{port}"
     while timeline.now() < limit:
         if child.poll() is not None:
-            raise SystemExit("the demo stopped before serving:\n" + "\n".join(timeline.lines[-30:]))
+            done = "\n".join(f"  {name} started at {start:.1f} s" for name, start in timeline.steps)
+            tail = "\n".join(timeline.lines[-30:])
+            raise SystemExit(f"the demo stopped before serving:\n{tail}\nsteps seen:\n{done}")
         if answers(base + "/") and answers(base + "/_dash-layout"):
             return timeline.now()
         time.sleep(0.2)
