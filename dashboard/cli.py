@@ -431,14 +431,14 @@ def _add_campaign(sub: Subparsers) -> None:
 
 
 def _add_demo(sub: Subparsers) -> None:
-    p = sub.add_parser("demo", help="generate demo data, build, train, score, report and serve")
+    p = sub.add_parser("demo", help="generate demo data, build, train, score and serve")
     p.add_argument("--workdir", default="demo-data")
     p.add_argument("--customers", type=int, default=5000)
     p.add_argument("--days", type=int, default=180)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
-    p.add_argument("--no-serve", action="store_true", help="stop after the report")
+    p.add_argument("--no-serve", action="store_true", help="stop before serving")
     _add_currency(p)
     p.set_defaults(func=cmd_demo)
 

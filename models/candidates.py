@@ -9,6 +9,7 @@ and ``model_runs`` records how many rows each one saw.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from models.features import AGGREGATE_SESSION_FEATURES
 
@@ -460,8 +462,40 @@ def get_candidate(kind: str, name: str) -> Candidate:
     raise KeyError(f"no {kind} candidate named {name!r}")
 
 
-#: XGBoost fits of at most this many rows run on one thread (see :func:`fit_estimator`).
+#: XGBoost fits of at most this many rows run on one thread unless the machine is quiet
+#: (see :func:`fit_estimator`).
 SINGLE_THREAD_ROWS = 50_000
+
+
+def machine_is_quiet() -> bool:
+    """Whether every core but the one this process uses is idle, by the 1-minute load
+    average (which counts this process's own busy thread too).
+
+    Measured on the 2-core machine (39k rows, 300 trees, identical predictions either way):
+    with a load of 3 a two-thread fit took 5-21 s against 1.8-3.3 s on one thread, OpenMP's
+    spinning barriers waiting on a core another process holds; on a quiet machine two
+    threads were 1.1-1.5x faster (issue 14). Where the load cannot be read, it is not quiet.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return False
+    return cores > 1 and load <= cores - 0.75
+
+
+def thread_limits() -> threadpool_limits:
+    """The thread pools while models train or score: BLAS on one thread (its spinning
+    workers fought XGBoost's over two cores: a 1k-row fit went from 0.1 s to over 30 s), and
+    OpenMP (XGBoost, k-means) on one thread too unless the machine is quiet.
+
+    Measured under a load of 5 on two cores: k-means for k = 2…8 on 5,000 rows took 7-21 s
+    with OpenMP's default two threads and 0.3-0.5 s with one; a 100-tree XGBoost fit of 39k
+    rows 5-8 s against 1 s. Results do not depend on the thread count.
+    """
+    if machine_is_quiet():
+        return threadpool_limits(limits=1, user_api="blas")
+    return threadpool_limits(limits={"blas": 1, "openmp": 1})
 
 
 def fit_estimator(
@@ -469,13 +503,15 @@ def fit_estimator(
 ) -> Any:
     """Build ``candidate`` with ``params`` and fit it.
 
-    Small XGBoost fits run single-threaded (:data:`SINGLE_THREAD_ROWS`). The MLP stops early
+    Small XGBoost fits (:data:`SINGLE_THREAD_ROWS`) run single-threaded unless the machine is
+    quiet (:func:`machine_is_quiet`); the trees are the same either way. The MLP stops early
     on a validation split of its training rows; scikit-learn still warns when ``max_iter``
     ends a run first, which says nothing about the honesty of the result (the held-out
     metrics do), so that one warning is silenced here and nowhere else.
     """
     model = candidate.make(params, seed)
-    if isinstance(model, xgb.XGBModel) and np.asarray(x).shape[0] <= SINGLE_THREAD_ROWS:
+    small = np.asarray(x).shape[0] <= SINGLE_THREAD_ROWS
+    if isinstance(model, xgb.XGBModel) and small and not machine_is_quiet():
         # Same trees with one thread or two ("hist" is deterministic either way), but on a
         # shared 2-core machine OpenMP's spinning barriers made a 2-thread fit of 10k rows
         # 3-5x slower than a 1-thread one (Online Shoppers' 300-tree candidate: 86 s for its

@@ -151,7 +151,13 @@ def evaluate_candidate(
     fitted: FittedModel | None = None
     for i, side in enumerate(sides):
         fitted = fit_candidate(
-            candidate, side.x, side.y, side.groups, seed=opts.seed, nonnegative=data.nonnegative
+            candidate,
+            side.x,
+            side.y,
+            side.groups,
+            seed=opts.seed,
+            nonnegative=data.nonnegative,
+            crossfit_max_rows=opts.crossfit_row_limit(),
         )
         rows_fitted = max(rows_fitted, fitted.rows_fitted)
         p = fitted.predict(side.x_eval)

@@ -24,11 +24,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import xgboost as xgb
-from threadpoolctl import threadpool_limits
 
 from models import artifacts as art
 from models import features as feat
-from models.candidates import get_candidate
+from models.candidates import get_candidate, thread_limits
 from models.custom_task import custom_dataset
 from models.explain import OUTCOMES, contributions, reasons
 from models.fitting import FittedModel
@@ -145,10 +144,9 @@ def score_models(
         if progress is not None:
             progress(message)
 
-    # OpenBLAS's spinning worker threads and XGBoost's OpenMP threads fight over two cores
-    # (measured: a 1k-row XGBoost fit went from 0.1 s to over 30 s); linear algebra here is
-    # small, so BLAS runs single-threaded while models train and score.
-    with threadpool_limits(limits=1, user_api="blas"), derived_version(db_path, "scores") as con:
+    # One BLAS thread, and one OpenMP thread unless the machine is quiet: spinning worker
+    # threads fighting over two cores made fits 10-40x slower (candidates.thread_limits).
+    with thread_limits(), derived_version(db_path, "scores") as con:
         con.execute("SET enable_progress_bar = false")
         scored_at = datetime.now(UTC).replace(tzinfo=None)
         caps = {str(n): bool(a) for n, a, _ in feat.rows(con, load_sql("capability_list"))}

@@ -29,7 +29,7 @@ def _converted(table: pl.DataFrame) -> FloatArray:
 
 
 def _split(ctx: TrainContext, rows: int) -> str:
-    return "cv" if rows <= ctx.options.max_cv_rows else "holdout"
+    return "cv" if rows <= ctx.options.cv_row_limit() else "holdout"
 
 
 def session_tasks(ctx: TrainContext) -> None:

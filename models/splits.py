@@ -29,7 +29,26 @@ def split_rows(data: TaskData, opts: TrainOptions) -> list[Fold]:
 
 
 def split_words(data: TaskData, opts: TrainOptions, nested: list[str]) -> str:
-    """The split in words, as ``model_runs.split_method`` stores it."""
+    """The split in words, as ``model_runs.split_method`` stores it (with what ``--fast``
+    skipped)."""
+    words = _split_words(data, opts, nested)
+    return f"{words}; {_fast_note(data, opts)}" if opts.fast else words
+
+
+def _fast_note(data: TaskData, opts: TrainOptions) -> str:
+    """What the demo's fast mode did differently from the full protocol."""
+    parts = ["--fast: the fast candidates only"]
+    if data.split == "holdout" and data.y.size <= opts.max_cv_rows:
+        parts.append(f"a group holdout instead of {opts.cv_folds}-fold CV")
+    if data.kind == "classification":
+        parts.append(
+            f"training sides over {opts.crossfit_row_limit():,} rows calibrated on 20 % of "
+            "their groups held back instead of cross-fitted scores"
+        )
+    return ", ".join(parts)
+
+
+def _split_words(data: TaskData, opts: TrainOptions, nested: list[str]) -> str:
     group = (
         "customer (identical rows for session tables)" if data.entity == "session" else "customer"
     )

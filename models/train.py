@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from threadpoolctl import threadpool_limits
-
 from models import artifacts as art
+from models.candidates import thread_limits
 from models.custom_task import custom_dataset, custom_task, prepare_custom
 from models.customer_tasks import customer_dataset, customer_tasks
 from models.runs import RUN_COLUMNS, existing_runs, write_runs
@@ -68,10 +67,9 @@ def train_models(
     db_path = Path(db_path)
     started = time.perf_counter()
     artifacts_dir = Path(options.artifacts_dir or art.default_dir(db_path))
-    # OpenBLAS's spinning worker threads and XGBoost's OpenMP threads fight over two cores
-    # (measured: a 1k-row XGBoost fit went from 0.1 s to over 30 s); linear algebra here is
-    # small, so BLAS runs single-threaded while models train and score.
-    with threadpool_limits(limits=1, user_api="blas"), derived_version(db_path, "models") as con:
+    # One BLAS thread, and one OpenMP thread unless the machine is quiet: spinning worker
+    # threads fighting over two cores made fits 10-40x slower (candidates.thread_limits).
+    with thread_limits(), derived_version(db_path, "models") as con:
         con.execute("SET enable_progress_bar = false")
         ctx = TrainContext(con, db_path, options, artifacts_dir, progress)
         # A label that cannot be evaluated fails here, before anything else is fitted.

@@ -10,6 +10,9 @@ import ipaddress
 import logging
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +33,10 @@ class ServeOptions:
     log_level: str = "info"
     # ISO code of money amounts where the data states none (``--currency``).
     currency: str | None = None
+    #: Called with the URL once the port is open (the demo's box); None prints one line.
+    announce: Callable[[str], None] | None = None
+    #: Called with the seconds it took once every page's default view is computed.
+    warmed: Callable[[float], None] | None = None
 
 
 def is_loopback(host: str) -> bool:
@@ -70,7 +77,7 @@ def run_serve(options: ServeOptions) -> int:
     """Serve the dashboard until interrupted."""
     check_exposure(options)
     db = existing_warehouse(options.db)
-    import waitress
+    import waitress.server
 
     from dashboard.app import create_app, warm_cache
     from dashboard.settings import Settings
@@ -86,15 +93,39 @@ def run_serve(options: ServeOptions) -> int:
         currency=options.currency,
     )
     app = create_app(settings)
-    warm_cache(app)
-    mode = "demo mode: no login" if options.demo else "login required"
-    url = f"http://{options.host}:{options.port}/"
-    print(f"ShopSight dashboard on {url} ({mode}); Ctrl+C stops it", flush=True)
-    waitress.serve(
+    started = time.perf_counter()
+    warming = warm_cache(app)
+    warmed = options.warmed
+    if warmed is not None:
+        _when_done(warming, lambda: warmed(time.perf_counter() - started))
+    # The socket is bound here, so the URL announced below already answers.
+    server = waitress.server.create_server(
         app.server,
         host=options.host,
         port=options.port,
         threads=options.threads or default_threads(),
         ident="",  # no Server header naming the software and its version
     )
+    url = f"http://{options.host}:{options.port}/"
+    if options.announce is not None:
+        options.announce(url)
+    else:
+        server.print_listen("Serving on http://{}:{}")  # Waitress's own line, in the log
+        mode = "demo mode: no login" if options.demo else "login required"
+        print(f"ShopSight dashboard on {url} ({mode}); Ctrl+C stops it", flush=True)
+    server.run()  # returns on Ctrl+C, after the worker threads stop
+    # A daemon thread still inside DuckDB when the interpreter exits is ended mid-query by
+    # Python's shutdown (an abort: "terminate called … exception not rethrown"), so a
+    # Ctrl+C during warming waits for it; a second Ctrl+C stops at once.
+    warming.join()
     return EXIT_OK
+
+
+def _when_done(thread: threading.Thread, then: Callable[[], None]) -> None:
+    """Call ``then`` once ``thread`` has finished, without blocking the caller."""
+
+    def wait() -> None:
+        thread.join()
+        then()
+
+    threading.Thread(target=wait, name="shopsight-warmed", daemon=True).start()

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -73,13 +79,73 @@ def test_info_on_a_missing_warehouse_is_a_clear_error(tmp_path, capsys):
     assert "no warehouse here" in capsys.readouterr().err
 
 
-# Slow: the whole demo (generate, build, train, score) in a subprocess.
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _lines_until(child: subprocess.Popen[str], marker: str, seconds: float) -> list[str]:
+    """The child's output lines up to the first holding ``marker`` (read on a thread, so a
+    silent child cannot hang the test past ``seconds``)."""
+    lines: list[str] = []
+    seen = threading.Event()
+
+    def read() -> None:
+        assert child.stdout is not None
+        for line in child.stdout:
+            lines.append(line.rstrip("\n"))
+            if marker in line:
+                seen.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    seen.wait(seconds)
+    assert seen.is_set(), "\n".join(lines[-40:])
+    return lines
+
+
+# Slow: the whole demo (generate, build, train, score, serve) in a subprocess.
 @pytest.mark.slow
-def test_demo_runs_end_to_end(tmp_path):
-    result = shopsight("demo", "--workdir", str(tmp_path / "demo"), "--customers", "300",
-                       "--days", "60", "--no-serve")  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "demo" / "warehouse.duckdb").is_symlink()
+def test_demo_ends_in_a_box_with_the_url_and_serves_quietly(tmp_path):
+    workdir, port = tmp_path / "demo", _free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "demo", "--workdir", str(workdir)]
+        + ["--customers", "300", "--days", "60", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines = _lines_until(demo, "ShopSight is ready:", 600)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+            assert page.status == 200
+        time.sleep(0.5)  # a request line, were one logged, would have arrived by now
+    finally:
+        demo.send_signal(signal.SIGINT)
+        rest, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, rest
+    out = "\n".join(lines) + rest
+    steps = [line for line in lines if line.startswith("[")]
+    assert [s[:5] for s in steps] == ["[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"]
+    assert [n for n in ("generate", "build", "train", "score") if f"{n} done in" in out] == [
+        "generate",
+        "build",
+        "train",
+        "score",
+    ]
+    box = lines[lines.index(next(x for x in lines if "ShopSight is ready:" in x)) - 1 :]
+    assert box[0].startswith("╭") and f"http://127.0.0.1:{port}/" in box[1]
+    assert any(f"shopsight report --db {workdir}" in line for line in box)
+    assert any("skipped for speed" in line for line in box)
+    # The metric tables are `shopsight report`'s; no server banner, no request lines.
+    assert "ROC-AUC" not in out and "PR-AUC" not in out
+    assert "Serving on" not in out and "development server" not in out.lower()
+    assert "GET /" not in out
+    sql = "SELECT DISTINCT split_method FROM model_runs WHERE task = 'session_conversion'"
+    split = query(workdir / "warehouse.duckdb", sql)
+    assert split and all("--fast: the fast candidates only" in s for (s,) in split)
 
 
 def test_version_comes_from_the_package_metadata(capsys):
