@@ -15,18 +15,16 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
-from tests.support.signin import sign_in
+from tests.support.signin import copy_state, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def secured(scored_db, tmp_path):
-    state = tmp_path / "state.sqlite3"
+def secured(scored_db, users_state, tmp_path):
+    # vera (viewer-pass-1), ana (analyst-pass-1) and adam (admin-pass-1), hashed once a session.
+    state = copy_state(users_state, tmp_path / "state.sqlite3")
     store = AppState(state)
-    store.add_user("vera", "viewer-pass-1", "viewer")
-    store.add_user("ana", "analyst-pass-1", "analyst")
-    store.add_user("adam", "admin-pass-1", "admin")
     app = create_app(Settings(db_path=scored_db, state_path=state, demo_mode=False))
     return DashClient(app), store
 
@@ -117,6 +115,7 @@ def test_login_never_redirects_off_site(secured):
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.slow  # five runs of the command, each a fresh interpreter
 def test_users_command_adds_lists_and_changes_roles(tmp_path):
     state = tmp_path / "state.sqlite3"
 
