@@ -109,9 +109,13 @@ def test_login_never_redirects_off_site(secured):
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     response = client.http.post(
         "/login",
-        data={"username": "adam", "password": "admin-pass-1", "csrf": token,
-              "next": "//evil.example/"},
-    )  # fmt: skip
+        data={
+            "username": "adam",
+            "password": "admin-pass-1",
+            "csrf": token,
+            "next": "//evil.example/",
+        },
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -122,8 +126,12 @@ def test_users_command_adds_lists_and_changes_roles(tmp_path):
     def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "dashboard.cli", "users", *args, "--state", str(state)],
-            input=stdin, capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
 
     added = users("add", "alice", "--role", "analyst", "--password-stdin", stdin="correct horse\n")
     assert added.returncode == 0, added.stderr

@@ -76,8 +76,8 @@ def test_info_on_a_missing_warehouse_is_a_clear_error(tmp_path, capsys):
 # Slow: the whole demo (generate, build, train, score) in a subprocess.
 @pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path):
-    result = shopsight("demo", "--workdir", str(tmp_path / "demo"), "--customers", "300",
-                       "--days", "60", "--no-serve")  # fmt: skip
+    size = ["--customers", "300", "--days", "60"]
+    result = shopsight("demo", "--workdir", str(tmp_path / "demo"), *size, "--no-serve")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "demo" / "warehouse.duckdb").is_symlink()
 
