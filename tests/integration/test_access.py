@@ -90,9 +90,8 @@ def test_analyst_exports_and_a_role_change_applies_at_once(secured):
     assert client.http.get("/export/customers.csv").status_code == 403
 
 
-def test_sessions_expire_when_idle(scored_db, tmp_path):
-    state = tmp_path / "state.sqlite3"
-    AppState(state).add_user("adam", "admin-pass-1", "admin")
+def test_sessions_expire_when_idle(scored_db, users_state, tmp_path):
+    state = copy_state(users_state, tmp_path / "state.sqlite3")
     app = create_app(
         Settings(db_path=scored_db, state_path=state, demo_mode=False, idle_minutes=0.01)
     )
