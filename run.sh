@@ -69,7 +69,8 @@ case "$cmd" in
         # The edit-test loop: unit tests and the fast integration tests, on every core
         # (pytest-xdist; add `-n 0` for one process). Left out: mypy (half a minute on two
         # cores; `test` runs it), the browser and real-data tests and every test marked slow
-        # (pipelines that train models).
+        # (pipelines that train models, slow-to-fit candidates, servers and commands started in
+        # a fresh interpreter, tests that wait out a time limit). About 45 s on two cores.
         setup_python "test,dev"
         say "ruff (lint and format)"
         "$VENV/bin/ruff" check .

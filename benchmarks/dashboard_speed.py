@@ -175,12 +175,16 @@ def _default_view_requests() -> list[Any]:
     }
     overview = {
         "output": ".._pages_content.children..._pages_store.data..",
-        "outputs": [{"id": "_pages_content", "property": "children"},
-                    {"id": "_pages_store", "property": "data"}],
-        "inputs": [{"id": "_pages_location", "property": "pathname", "value": "/"},
-                   {"id": "_pages_location", "property": "search", "value": ""}],
+        "outputs": [
+            {"id": "_pages_content", "property": "children"},
+            {"id": "_pages_store", "property": "data"},
+        ],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": "/"},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
         "changedPropIds": ["_pages_location.pathname"],
-    }  # fmt: skip
+    }
     return [("count", count), ("overview", overview)]
 
 
@@ -226,8 +230,9 @@ def rebuild_under_clicks(db: Path, state: Path, users: int = 4) -> None:
     data = [r[0] for r in WarehouseReader(db).rows("SELECT path FROM ingest_ledger")]
     server, url = _serve(db, state)
     old = WarehouseReader(db).build_id()
-    results: dict[int, dict[str, Any]] = {n: {"ok": 0, "failed": 0, "after_swap": None}
-                                           for n in range(users)}  # fmt: skip
+    results: dict[int, dict[str, Any]] = {
+        n: {"ok": 0, "failed": 0, "after_swap": None} for n in range(users)
+    }
     swapped = threading.Event()
     done = threading.Event()
     new_build: list[str] = []

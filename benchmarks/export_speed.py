@@ -138,10 +138,8 @@ def main() -> None:
         # process must stay small for the export figures to mean anything.
         if not data.exists():
             started = time.perf_counter()
-            cli(
-                "generate", "--out", str(data), "--customers", str(opts.customers),
-                "--days", str(opts.days), "--seed", "7",
-            )  # fmt: skip
+            size = ["--customers", str(opts.customers), "--days", str(opts.days)]
+            cli("generate", "--out", str(data), *size, "--seed", "7")
             print(f"generated the event log in {time.perf_counter() - started:.1f} s")
         started = time.perf_counter()
         cli("build", "--db", str(db), "--format", "event-log", str(data))
@@ -175,7 +173,7 @@ def main() -> None:
                     "entity": "sessions",
                     "out": str(out / "sessions.xlsx"),
                 },
-            ),  # fmt: skip
+            ),
         }
         print()
         report("CSV, export_rows → file", results["csv"])

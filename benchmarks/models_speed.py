@@ -81,8 +81,10 @@ def ensure_warehouse(workdir: Path, customers: int, days: int) -> Path:
     if not db.exists():
         t0 = time.perf_counter()
         summary = generate_events(data, customers=customers, days=days, seed=42)
-        print(f"generated {summary.events:,} events, {summary.sessions:,} sessions in "
-              f"{time.perf_counter() - t0:,.1f} s")  # fmt: skip
+        print(
+            f"generated {summary.events:,} events, {summary.sessions:,} sessions in "
+            f"{time.perf_counter() - t0:,.1f} s"
+        )
         t0 = time.perf_counter()
         build_warehouse(db, [str(data)], BuildOptions(format="event-log"))
         print(f"built the warehouse in {time.perf_counter() - t0:,.1f} s")
@@ -235,9 +237,11 @@ def main() -> None:
     db = ensure_warehouse(workdir, args.customers, args.days)
     if not args.skip_train:
         result = bench_train_score(db)
-        print(f"\ntrain {result['train_wall']:,.1f} s + score {result['score_wall']:,.1f} s = "
-              f"{result['train_wall'] + result['score_wall']:,.1f} s for "
-              f"{result['sessions']:,} sessions and {result['customers']:,} customers")  # fmt: skip
+        print(
+            f"\ntrain {result['train_wall']:,.1f} s + score {result['score_wall']:,.1f} s = "
+            f"{result['train_wall'] + result['score_wall']:,.1f} s for "
+            f"{result['sessions']:,} sessions and {result['customers']:,} customers"
+        )
         print(f"{'phase':<48}{'wall s':>9}{'peak MiB':>11}")
         for phase, wall in result["walls"].items():
             if phase in ("start", "done"):

@@ -101,9 +101,15 @@ def ceiling(x: FloatArray, y: npt.NDArray[np.int64], folds: list[Split]) -> None
         vote = np.zeros(y.size)
         for train, test in folds:
             model = xgb.XGBClassifier(
-                **boost, **setting, n_estimators=rounds, early_stopping_rounds=stop,
-                eval_metric=metric, tree_method="hist", n_jobs=1, random_state=7,
-            )  # fmt: skip
+                **boost,
+                **setting,
+                n_estimators=rounds,
+                early_stopping_rounds=stop,
+                eval_metric=metric,
+                tree_method="hist",
+                n_jobs=1,
+                random_state=7,
+            )
             model.fit(encoded[train], y[train], eval_set=[(encoded[test], y[test])], verbose=False)
             margin[test] = model.predict(encoded[test], output_margin=True)
             a, b = platt(margin[test], y[test])
@@ -122,9 +128,12 @@ def ceiling(x: FloatArray, y: npt.NDArray[np.int64], folds: list[Split]) -> None
 
 
 def candidate_run(
-    name: str, x: FloatArray, y: npt.NDArray[np.int64], groups: npt.NDArray[np.int64],
+    name: str,
+    x: FloatArray,
+    y: npt.NDArray[np.int64],
+    groups: npt.NDArray[np.int64],
     folds: list[Split],
-) -> FloatArray:  # fmt: skip
+) -> FloatArray:
     candidate = get_candidate("classification", name)
     score = np.zeros(y.size)
     for train, test in folds:

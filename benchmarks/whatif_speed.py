@@ -95,8 +95,9 @@ def measure(
         lever = rng.choice(levers)
         steps = round((lever.high - lever.low) / lever.step)
         values[lever.feature] = lever.low + rng.randint(0, steps) * lever.step
-        changed = json.dumps({"feature": lever.feature, "type": ids.WI_SLIDER},
-                             separators=(",", ":"))  # fmt: skip
+        changed = json.dumps(
+            {"feature": lever.feature, "type": ids.WI_SLIDER}, separators=(",", ":")
+        )
         body = update_payload(client, _profile(start), values, target, changed)
         started = time.perf_counter()
         response = client.http.post("/_dash-update-component", json=body)
@@ -167,14 +168,18 @@ def main() -> int:
     started = time.perf_counter()
     default = engine.default_profile(reader)
     profiles.append(("highest value-at-risk customer", default))
-    print(f"one customer's profile (feature SQL for that customer): "
-          f"{(time.perf_counter() - started) * 1000:.0f} ms")  # fmt: skip
+    print(
+        f"one customer's profile (feature SQL for that customer): "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    )
     segments = engine.segments(reader)
     if segments:
         started = time.perf_counter()
         segment = engine.segment_profile(reader, segments[0][0])
-        print(f"a segment's typical member ({segments[0][2]:,} members, median of a sample): "
-              f"{(time.perf_counter() - started) * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"a segment's typical member ({segments[0][2]:,} members, median of a sample): "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
         profiles.append((f"segment {segments[0][0]}", segment))
     if "session" in engine.entities:
         key = reader.rows("SELECT min(session_id) FROM sessions")[0][0]
@@ -200,8 +205,10 @@ def main() -> int:
                 f"{pct(values, 0.5):>9.1f}{pct(values, 0.95):>9.1f}{max(values):>9.1f}"
             )
         worst = max(worst, pct(result["slider"], 0.95))
-        print(f"{'':<39}{'response size (slider update)':>34}"
-              f"{pct(result['bytes'], 0.5) / 1024:>8.1f}k")  # fmt: skip
+        print(
+            f"{'':<39}{'response size (slider update)':>34}"
+            f"{pct(result['bytes'], 0.5) / 1024:>8.1f}k"
+        )
     verdict = "within" if worst <= BUDGET_MS else "OVER"
     print(f"\nslider update p95 {worst:.1f} ms: {verdict} the {BUDGET_MS:.0f} ms budget")
     return 0 if worst <= BUDGET_MS else 1

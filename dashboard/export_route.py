@@ -20,15 +20,18 @@ import math
 from collections.abc import Callable, Iterator
 
 import flask
+from werkzeug.datastructures import MultiDict
 
 from analytics.cohort import Cohort, CohortError
 from analytics.export import (
     ENTITIES,
     FORMATS,
+    Entity,
     ExportError,
     ExportRequest,
     ExportStream,
     ExportTooLargeError,
+    Format,
     open_export,
     provenance_json,
 )
@@ -71,30 +74,10 @@ def register_export_routes(
                 f"formats are {', '.join(FORMATS)}",
             )
         args = flask.request.args
-        try:
-            request = ExportRequest(
-                cohort=Cohort.from_query(
-                    {key: args.getlist(key) for key in args if key not in RESERVED}
-                ),
-                entity=entity,
-                fmt=fmt,
-                holdout_share=_share(args.get("holdout")),
-                holdout_seed=_seed(args.get("seed")),
-                user=user.name,
-            )
-            reader = reader_factory()
-            export = open_export(reader, request)
-        except CohortError as exc:
-            return _error(400, str(exc))
-        except ExportTooLargeError as exc:
-            return _error(413, str(exc))
-        except _BadParameter as exc:
-            return _error(400, str(exc))
-        except WarehouseNotFoundError as exc:
-            return _error(503, f"no warehouse to export from: {exc}")
-        except ExportError as exc:
-            return _error(422, str(exc))
-
+        opened = _open_export(reader_factory, args, entity, fmt, user.name)
+        if isinstance(opened, flask.Response):
+            return opened
+        request, export = opened
         if args.get("sidecar") in ("1", "true", "yes"):
             export.close()
             body = provenance_json(export.provenance)
@@ -109,6 +92,38 @@ def register_export_routes(
     server.add_url_rule(
         "/export/<entity>.<fmt>", endpoint="shopsight_export", view_func=export_download
     )
+
+
+def _open_export(
+    reader_factory: Callable[[], WarehouseReader],
+    args: MultiDict[str, str],
+    entity: Entity,
+    fmt: Format,
+    user_name: str,
+) -> tuple[ExportRequest, ExportStream] | flask.Response:
+    """The request read from the query string and its opened export, or the error answer."""
+    try:
+        request = ExportRequest(
+            cohort=Cohort.from_query(
+                {key: args.getlist(key) for key in args if key not in RESERVED}
+            ),
+            entity=entity,
+            fmt=fmt,
+            holdout_share=_share(args.get("holdout")),
+            holdout_seed=_seed(args.get("seed")),
+            user=user_name,
+        )
+        return request, open_export(reader_factory(), request)
+    except CohortError as exc:
+        return _error(400, str(exc))
+    except ExportTooLargeError as exc:
+        return _error(413, str(exc))
+    except _BadParameter as exc:
+        return _error(400, str(exc))
+    except WarehouseNotFoundError as exc:
+        return _error(503, f"no warehouse to export from: {exc}")
+    except ExportError as exc:
+        return _error(422, str(exc))
 
 
 def _stream(export: ExportStream, store: AppState, request: ExportRequest) -> flask.Response:

@@ -214,13 +214,13 @@ WEEKDAY_WEIGHT = np.array([0.82, 0.78, 0.80, 0.84, 0.90, 1.0, 0.97])
 #: Hour-of-day profile (UTC = shop time) on weekdays and on weekends: night trough,
 #: lunch bump and an evening peak; weekends are flatter and start later.
 HOUR_WEIGHT_WEEKDAY = np.array(
-    [2.0, 1.2, 0.7, 0.45, 0.4, 0.55, 1.2, 2.4, 3.4, 4.0, 4.4, 4.8,
-     5.6, 5.4, 4.8, 4.6, 4.8, 5.2, 6.0, 7.2, 8.0, 7.6, 5.8, 3.6],
-)  # fmt: skip
+    [2.0, 1.2, 0.7, 0.45, 0.4, 0.55, 1.2, 2.4, 3.4, 4.0, 4.4, 4.8]  # 00:00-11:00
+    + [5.6, 5.4, 4.8, 4.6, 4.8, 5.2, 6.0, 7.2, 8.0, 7.6, 5.8, 3.6]  # 12:00-23:00
+)
 HOUR_WEIGHT_WEEKEND = np.array(
-    [2.6, 1.8, 1.0, 0.6, 0.45, 0.45, 0.7, 1.3, 2.4, 3.6, 4.8, 5.6,
-     6.0, 6.0, 5.8, 5.6, 5.6, 5.8, 6.2, 6.8, 7.2, 6.8, 5.4, 3.8],
-)  # fmt: skip
+    [2.6, 1.8, 1.0, 0.6, 0.45, 0.45, 0.7, 1.3, 2.4, 3.6, 4.8, 5.6]  # 00:00-11:00
+    + [6.0, 6.0, 5.8, 5.6, 5.6, 5.8, 6.2, 6.8, 7.2, 6.8, 5.4, 3.8]  # 12:00-23:00
+)
 
 #: (category_code, median price, log-normal price sigma, relative popularity).
 CATEGORIES: tuple[tuple[str, float, float, float], ...] = (
@@ -357,6 +357,25 @@ def generate_events(
     GenerateSummary
         Paths written and counts of customers, sessions, events and purchase rows.
     """
+    _check_arguments(customers, days, seed, file_format)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_previous_files(out)
+
+    start = date(start.year, start.month, start.day)  # a datetime's clock time is ignored
+    return _write_log(
+        out,
+        file_format,
+        seed=seed,
+        customers=customers,
+        days=days,
+        start=start,
+        progress=progress,
+        planted=planted,
+    )
+
+
+def _check_arguments(customers: int, days: int, seed: int, file_format: str) -> None:
     if customers < 1:
         raise ValueError(f"customers must be >= 1, got {customers}")
     if days < 1:
@@ -366,8 +385,9 @@ def generate_events(
     if file_format not in ("parquet", "csv"):
         raise ValueError(f"file_format must be 'parquet' or 'csv', got {file_format!r}")
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+
+def _remove_previous_files(out: Path) -> None:
+    """Delete an earlier run's files (either format), so one dataset is in ``out``."""
     for pattern in (
         "events-[0-9][0-9][0-9][0-9][0-9].parquet",
         "events-[0-9][0-9][0-9][0-9][0-9].csv",
@@ -375,11 +395,23 @@ def generate_events(
         for stale in out.glob(pattern):
             stale.unlink()
 
-    start = date(start.year, start.month, start.day)  # a datetime's clock time is ignored
+
+def _write_log(
+    out: Path,
+    file_format: FileFormat,
+    *,
+    seed: int,
+    customers: int,
+    days: int,
+    start: date,
+    progress: Callable[[int, int], None] | None,
+    planted: PlantedEffect | None = None,
+) -> GenerateSummary:
+    """Simulate and write the log one chunk of customers (one file) at a time (and plant a
+    campaign effect in each chunk when asked)."""
+    catalog = _build_catalog(seed, days)
     window_start = datetime(start.year, start.month, start.day, tzinfo=UTC)
     start_epoch = calendar.timegm(start.timetuple())
-    catalog = _build_catalog(seed, days)
-
     files: list[Path] = []
     sessions = events = purchases = 0
     n_chunks = -(-customers // CHUNK_CUSTOMERS)
@@ -405,7 +437,6 @@ def generate_events(
         del frame
         if progress is not None:
             progress(first + n, customers)
-
     return GenerateSummary(
         out_dir=out,
         files=files,
@@ -443,36 +474,73 @@ def category_id(code: str) -> int:
 
 
 def _build_catalog(seed: int, days: int) -> _Catalog:
+    # One random stream for the whole catalog; the steps draw from it in this order.
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
-    n_cat = len(CATEGORIES)
     pop = np.array([c[3] for c in CATEGORIES])
-    cat_prob = pop / pop.sum()
     counts = np.maximum(20, np.round(PRODUCTS_TOTAL * pop**0.7 / (pop**0.7).sum())).astype(np.int64)
-    n_prod = int(counts.sum())
-    category = np.repeat(np.arange(n_cat, dtype=np.int64), counts)
+    category = np.repeat(np.arange(len(CATEGORIES), dtype=np.int64), counts)
     cat_start = np.cumsum(counts) - counts
+    cat_cdf = _product_popularity_cdf(rng, category, cat_start, counts)
+    medians = np.array([c[1] for c in CATEGORIES])
+    base_cents = _base_prices_cents(rng, category, medians)
+    product_id = 1_000_000 + rng.choice(59_000_000, size=category.size, replace=False).astype(
+        np.int64
+    )
+    codes = [c[0] for c in CATEGORIES]
+    table = pl.DataFrame(
+        {
+            "product_id": pl.Series(product_id, dtype=pl.Int64),
+            "category_id": pl.Series([category_id(codes[c]) for c in category], dtype=pl.Int64),
+            "category_code": pl.Series([codes[c] for c in category], dtype=pl.String),
+            "brand": pl.Series(_brands(rng, counts), dtype=pl.String),
+        }
+    )
+    discount = _weekly_discounts(rng, days, category.size)
+    price_cents = np.maximum(1, np.round(base_cents * (1.0 - discount))).astype(np.int64)
+    return _Catalog(
+        table=table,
+        category=category,
+        cat_start=cat_start.astype(np.int64),
+        cat_count=counts,
+        cat_cdf=cat_cdf,
+        cat_prob=pop / pop.sum(),
+        rel_log_price=np.log(base_cents / 100.0 / medians[category]),
+        price_cents=price_cents,
+        discount=discount,
+    )
 
-    # Zipf-like popularity inside a category, in random product order.
-    rank = np.empty(n_prod, dtype=np.float64)
-    for c in range(n_cat):
+
+def _product_popularity_cdf(
+    rng: np.random.Generator, category: IntArray, cat_start: IntArray, counts: IntArray
+) -> FloatArray:
+    """Zipf-like popularity inside a category, in random product order, as one global CDF."""
+    rank = np.empty(category.size, dtype=np.float64)
+    for c in range(counts.size):
         rank[cat_start[c] : cat_start[c] + counts[c]] = rng.permutation(counts[c])
     weight = 1.0 / (rank + 4.0) ** 1.1
-    cat_total = np.bincount(category, weights=weight, minlength=n_cat)
-    cat_cdf = np.cumsum(weight / cat_total[category])
+    cat_total = np.bincount(category, weights=weight, minlength=counts.size)
+    cdf: FloatArray = np.cumsum(weight / cat_total[category])
+    return cdf
 
-    medians = np.array([c[1] for c in CATEGORIES])
+
+def _base_prices_cents(
+    rng: np.random.Generator, category: IntArray, medians: FloatArray
+) -> IntArray:
+    """Shelf prices before promotions: log-normal around the category's median."""
     sigmas = np.array([c[2] for c in CATEGORIES])
     log_rel = rng.normal(0.0, sigmas[category])
     base_cents = np.maximum(99, np.round(medians[category] * np.exp(log_rel) * 100)).astype(
         np.int64
     )
     # Shops price at .99 / .90 endings more often than not.
-    ending = rng.choice(np.array([99, 90, 0, -1]), size=n_prod, p=[0.5, 0.2, 0.15, 0.15])
+    ending = rng.choice(np.array([99, 90, 0, -1]), size=category.size, p=[0.5, 0.2, 0.15, 0.15])
     base_cents = np.where(ending >= 0, (base_cents // 100) * 100 + ending, base_cents)
-    base_cents = np.maximum(base_cents, 99)
+    cents: IntArray = np.maximum(base_cents, 99)
+    return cents
 
-    product_id = 1_000_000 + rng.choice(59_000_000, size=n_prod, replace=False).astype(np.int64)
 
+def _brands(rng: np.random.Generator, counts: IntArray) -> list[str | None]:
+    """A brand per product from its department's brands (Zipf-weighted), some unbranded."""
     brand_codes: list[str | None] = []
     for c, (code, *_rest) in enumerate(CATEGORIES):
         names = _BRANDS[code.split(".")[0]]
@@ -480,38 +548,21 @@ def _build_catalog(seed: int, days: int) -> _Catalog:
         picks = rng.choice(len(names), size=int(counts[c]), p=brand_w / brand_w.sum())
         no_brand = rng.random(int(counts[c])) < NO_BRAND_SHARE
         brand_codes.extend(None if nb else names[p] for p, nb in zip(picks, no_brand, strict=True))
+    return brand_codes
 
-    codes = [c[0] for c in CATEGORIES]
-    table = pl.DataFrame(
-        {
-            "product_id": pl.Series(product_id, dtype=pl.Int64),
-            "category_id": pl.Series([category_id(codes[c]) for c in category], dtype=pl.Int64),
-            "category_code": pl.Series([codes[c] for c in category], dtype=pl.String),
-            "brand": pl.Series(brand_codes, dtype=pl.String),
-        }
-    )
 
-    # Weekly promotions (weeks counted from the window's first day), drawn one week at a time so
-    # a longer window extends the schedule instead of reshuffling it.
+def _weekly_discounts(rng: np.random.Generator, days: int, n_prod: int) -> FloatArray:
+    """[week, product] promotion discount fraction (0 = none).
+
+    Weeks count from the window's first day and are drawn one at a time, so a longer window
+    extends the schedule instead of reshuffling it.
+    """
     n_weeks = days // 7 + 2
     discount = np.zeros((n_weeks, n_prod))
     for w in range(n_weeks):
         on_promo = rng.random(n_prod) < PROMO_SHARE
         discount[w] = np.where(on_promo, rng.uniform(*PROMO_DISCOUNT, size=n_prod), 0.0)
-    price_cents = np.maximum(1, np.round(base_cents * (1.0 - discount))).astype(np.int64)
-    rel_log_price = np.log(base_cents / 100.0 / medians[category])
-
-    return _Catalog(
-        table=table,
-        category=category,
-        cat_start=cat_start.astype(np.int64),
-        cat_count=counts,
-        cat_cdf=cat_cdf,
-        cat_prob=cat_prob,
-        rel_log_price=rel_log_price,
-        price_cents=price_cents,
-        discount=discount,
-    )
+    return discount
 
 
 # --------------------------------------------------------------------------------------------
@@ -572,6 +623,78 @@ def _uuid_strings(rng: np.random.Generator, n: int) -> pl.Series:
 # --------------------------------------------------------------------------------------------
 # One chunk of customers
 # --------------------------------------------------------------------------------------------
+#
+# The steps below run in a fixed order on one random stream: the output is pinned by seed, so
+# each step makes the same draws in the same order as before it was a step of its own.
+
+
+@dataclass(frozen=True)
+class _Customers:
+    """Per-customer traits of one chunk, drawn around their archetype's means."""
+
+    buys_once: BoolArray
+    acq_day: FloatArray  # fractional day of the first visit
+    mean_gap: FloatArray  # mean days between visits
+    n_potential: IntArray  # sessions before churn, before thinning and the window's end
+    cart: FloatArray  # probability that a session carts something
+    buy: FloatArray  # probability that a cart session checks out
+    sensitivity: FloatArray  # price sensitivity
+    views: FloatArray  # multiplier on views per session
+    basket: FloatArray  # mean distinct products carted
+    remove: FloatArray  # probability that a carted item is removed
+    fav: IntArray  # [customer, 3] favourite categories, best first
+    fav_cdf: FloatArray  # [customer, 3] cumulative weights of the favourites
+
+
+@dataclass(frozen=True)
+class _Sessions:
+    """The sessions of one chunk, grouped by customer in time order."""
+
+    cust: IntArray  # customer index of each session
+    role_buy: BoolArray  # a one-time buyer's purchase visit
+    planned_start: IntArray  # seconds from the window's start, before overlaps are resolved
+    week: IntArray  # the promotion week whose prices the session shows
+    n_views: IntArray
+    category: IntArray  # the category the session browses
+    is_cart: BoolArray
+
+    @property
+    def size(self) -> int:
+        return int(self.cust.size)
+
+
+@dataclass(frozen=True)
+class _Views:
+    """Every product view, grouped by session in time order."""
+
+    sess: IntArray
+    pos: IntArray  # position inside the session
+    prod: IntArray
+    repeat: BoolArray  # re-opens the product viewed just before
+    offset: IntArray  # seconds after the session's start
+    discount: FloatArray  # promotion discount of the product in the session's week
+
+
+@dataclass(frozen=True)
+class _Carts:
+    """Cart rows (one per product carted in a session) and the per-session cart facts."""
+
+    sess: IntArray
+    prod: IntArray
+    rank: IntArray  # the item's place in the session's weighted choice (0 = most wanted)
+    time: IntArray  # seconds after the session's start
+    basket: IntArray  # per session: products the shopper meant to cart
+    has_discount: BoolArray  # per session: a carted product is on promotion
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What happened to the cart rows: removed again, or bought."""
+
+    buys: BoolArray  # per session: the session checks out
+    removed: IntArray  # cart rows removed again
+    remove_time: IntArray  # seconds after the session's start
+    bought: IntArray  # cart rows bought
 
 
 def _generate_chunk(
@@ -584,23 +707,37 @@ def _generate_chunk(
     start_weekday: int,
 ) -> tuple[pl.DataFrame, int]:
     """Simulate ``n`` customers and return their events (sorted by user, time) and #sessions."""
-    arch_tab = ARCHETYPES
-    shares = np.array([a.share for a in arch_tab])
-    arch = rng.choice(len(arch_tab), size=n, p=shares / shares.sum()).astype(np.int64)
+    customers = _draw_customers(cat, rng, n, days)
+    sessions = _plan_sessions(cat, customers, rng, days, start_weekday)
+    views = _draw_views(cat, sessions, rng)
+    carts = _draw_carts(cat, customers, sessions, views, rng)
+    outcome = _draw_outcome(customers, sessions, carts, rng)
+    start_s, purchase_time = _session_times(sessions, views, carts, outcome, rng, n)
+    return _events_frame(
+        cat,
+        sessions,
+        views,
+        carts,
+        outcome,
+        start_s,
+        purchase_time,
+        rng,
+        first_customer=first_customer,
+        days=days,
+        start_epoch=start_epoch,
+    )
+
+
+def _draw_customers(cat: _Catalog, rng: np.random.Generator, n: int, days: int) -> _Customers:
+    """Archetypes, acquisition days and per-customer traits of ``n`` customers."""
+    shares = np.array([a.share for a in ARCHETYPES])
+    arch = rng.choice(len(ARCHETYPES), size=n, p=shares / shares.sum()).astype(np.int64)
 
     def per_arch(field: str) -> FloatArray:
-        return np.array([float(getattr(a, field)) for a in arch_tab])[arch]
+        return np.array([float(getattr(a, field)) for a in ARCHETYPES])[arch]
 
-    buys_once = np.array([a.buys_once for a in arch_tab])[arch]
-
-    # --- acquisition: a launch cohort, then a stream whose density grows linearly -------------
-    g = ACQUISITION_GROWTH
-    u = rng.random(n)
-    stream = (np.sqrt(1.0 + 2.0 * g * (1.0 + g / 2.0) * u) - 1.0) / g
-    launch = rng.random(n) < LAUNCH_SHARE
-    acq_day = np.where(launch, rng.random(n) * min(LAUNCH_DAYS, days), stream * days)
-
-    # --- per-customer traits around the archetype means ---------------------------------------
+    buys_once = np.array([a.buys_once for a in ARCHETYPES])[arch]
+    acq_day = _acquisition_days(rng, n, days)
     rate = rng.gamma(RATE_SHAPE, 1.0 / RATE_SHAPE, n)
     mean_gap = np.clip(per_arch("mean_gap_days") / np.maximum(rate, 1e-3), 0.25, 10.0 * days)
     # One-time buyers' hazard is unused (their session count is fixed below); capping the mean
@@ -613,41 +750,121 @@ def _generate_chunk(
         1 + rng.poisson(ONE_TIME_EXTRA_SESSIONS, n),
         np.minimum(rng.geometric(hazard), MAX_SESSIONS_PER_CUSTOMER),
     ).astype(np.int64)
-    cart_c = np.clip(per_arch("cart_prob") * rng.gamma(5.0, 1 / 5.0, n), 0.0, 0.95)
-    buy_c = np.clip(per_arch("buy_prob") * rng.gamma(5.0, 1 / 5.0, n), 0.0, 1.0)
-    sens_c = per_arch("price_sensitivity") * rng.lognormal(0.0, 0.3, n)
-    views_c = per_arch("views_scale") * rng.lognormal(0.0, 0.25, n)
-    basket_c = per_arch("basket_mean")
-    remove_c = per_arch("remove_prob")
+    cart = np.clip(per_arch("cart_prob") * rng.gamma(5.0, 1 / 5.0, n), 0.0, 0.95)
+    buy = np.clip(per_arch("buy_prob") * rng.gamma(5.0, 1 / 5.0, n), 0.0, 1.0)
+    sensitivity = per_arch("price_sensitivity") * rng.lognormal(0.0, 0.3, n)
+    views = per_arch("views_scale") * rng.lognormal(0.0, 0.25, n)
+    fav, fav_cdf = _favourite_categories(cat, rng, n)
+    return _Customers(
+        buys_once=buys_once,
+        acq_day=acq_day,
+        mean_gap=mean_gap,
+        n_potential=n_potential,
+        cart=cart,
+        buy=buy,
+        sensitivity=sensitivity,
+        views=views,
+        basket=per_arch("basket_mean"),
+        remove=per_arch("remove_prob"),
+        fav=fav,
+        fav_cdf=fav_cdf,
+    )
 
-    # Category affinity: 1-3 favourite categories, drawn by popularity without replacement
-    # (Gumbel top-k), with Dirichlet-like weights.
+
+def _acquisition_days(rng: np.random.Generator, n: int, days: int) -> FloatArray:
+    """First-visit days: a launch cohort, then a stream whose density grows linearly."""
+    g = ACQUISITION_GROWTH
+    u = rng.random(n)
+    # Inverse CDF of the density (1 + g x) on [0, 1], normalised.
+    stream = (np.sqrt(1.0 + 2.0 * g * (1.0 + g / 2.0) * u) - 1.0) / g
+    launch = rng.random(n) < LAUNCH_SHARE
+    acq_day: FloatArray = np.where(launch, rng.random(n) * min(LAUNCH_DAYS, days), stream * days)
+    return acq_day
+
+
+def _favourite_categories(
+    cat: _Catalog, rng: np.random.Generator, n: int
+) -> tuple[IntArray, FloatArray]:
+    """1-3 favourite categories per customer and the cumulative weights to pick among them.
+
+    Favourites are drawn by popularity without replacement (Gumbel top-k), with Dirichlet-like
+    weights.
+    """
     n_cat = len(cat.cat_prob)
     gumbel = np.log(cat.cat_prob)[None, :] + rng.gumbel(size=(n, n_cat))
     fav = np.argsort(-gumbel, axis=1)[:, :3].astype(np.int64)
     n_fav = 1 + rng.binomial(2, 0.4, n)
     fav_w = rng.gamma(1.0, 1.0, (n, 3)) * (np.arange(3)[None, :] < n_fav[:, None])
     fav_cdf = np.cumsum(fav_w / np.maximum(fav_w.sum(axis=1, keepdims=True), 1e-300), axis=1)
+    return fav, fav_cdf
 
-    # --- potential sessions: geometric churn, exponential gaps that slowly lengthen -----------
-    cust = np.repeat(np.arange(n, dtype=np.int64), n_potential)
-    k = _ordinal(n_potential)
-    gaps = rng.exponential(1.0, cust.size) * mean_gap[cust] * GAP_GROWTH**k
+
+def _plan_sessions(
+    cat: _Catalog, c: _Customers, rng: np.random.Generator, days: int, start_weekday: int
+) -> _Sessions:
+    """Which sessions happen, when they are planned to start, and their shape."""
+    cust, day, weekday, role_buy = _session_days(c, rng, days, start_weekday)
+    planned_start = _planned_start_seconds(rng, day, weekday)
+    # A session keeps the prices of the promotion week it was planned in, so a purchase always
+    # repeats the price its product showed earlier in the same session.
+    week = np.minimum(day // 7, cat.price_cents.shape[0] - 1)
+
+    n_sess = cust.size
+    n_views = np.clip(
+        np.round(rng.lognormal(np.log(VIEW_MEDIAN * c.views[cust]), VIEW_SIGMA)),
+        1,
+        MAX_VIEWS_PER_SESSION,
+    ).astype(np.int64)
+    fav_pick = (rng.random(n_sess)[:, None] > c.fav_cdf[cust]).sum(axis=1)
+    category = np.where(
+        rng.random(n_sess) < EXPLORE_SESSION,
+        _sample_categories(cat, rng, n_sess),
+        c.fav[cust, np.minimum(fav_pick, 2)],
+    )
+    # Longer sessions are likelier to end in the cart, which gives session models real signal.
+    p_cart = c.cart[cust] * np.minimum(1.0, 0.55 + 0.09 * n_views)
+    p_cart = np.where(c.buys_once[cust], np.where(role_buy, 1.0, p_cart), p_cart)
+    is_cart = rng.random(n_sess) < p_cart
+    return _Sessions(
+        cust=cust,
+        role_buy=role_buy,
+        planned_start=planned_start,
+        week=week,
+        n_views=n_views,
+        category=category,
+        is_cart=is_cart,
+    )
+
+
+def _session_days(
+    c: _Customers, rng: np.random.Generator, days: int, start_weekday: int
+) -> tuple[IntArray, IntArray, IntArray, BoolArray]:
+    """Customer, day, weekday and purchase role of every session inside the window.
+
+    Potential sessions follow geometric churn with exponential gaps that slowly lengthen; a
+    weekday thinning then gives the weekend lift.
+    """
+    cust = np.repeat(np.arange(c.n_potential.size, dtype=np.int64), c.n_potential)
+    k = _ordinal(c.n_potential)
+    gaps = rng.exponential(1.0, cust.size) * c.mean_gap[cust] * GAP_GROWTH**k
     dormant = rng.random(cust.size) < DORMANT_PROB
     gaps += np.where(dormant, rng.exponential(DORMANT_MEAN_DAYS, cust.size), 0.0)
     gaps[k == 0] = 0.0
-    t_day = acq_day[cust] + _segment_cumsum(gaps, n_potential)
-    is_last = k == n_potential[cust] - 1
-    role_buy = buys_once[cust] & is_last
+    t_day = c.acq_day[cust] + _segment_cumsum(gaps, c.n_potential)
+    is_last = k == c.n_potential[cust] - 1
+    role_buy = c.buys_once[cust] & is_last
     day = np.floor(t_day).astype(np.int64)
     weekday = (start_weekday + day) % 7
-    # Weekday thinning gives the weekend lift; the acquisition visit and a one-time buyer's
-    # purchase visit are structural, so they are never thinned.
+    # The acquisition visit and a one-time buyer's purchase visit are structural, so they are
+    # never thinned.
     keep = (k == 0) | role_buy | (rng.random(cust.size) < WEEKDAY_WEIGHT[weekday])
     keep &= day < days
-    cust, k, day, weekday, role_buy = cust[keep], k[keep], day[keep], weekday[keep], role_buy[keep]
-    n_sess = cust.size
+    return cust[keep], day[keep], weekday[keep], role_buy[keep]
 
+
+def _planned_start_seconds(rng: np.random.Generator, day: IntArray, weekday: IntArray) -> IntArray:
+    """Start of each session in seconds from the window's start, by the hour-of-day profile."""
+    n_sess = day.size
     weekend = weekday >= 5
     hour = np.where(
         weekend,
@@ -659,34 +876,17 @@ def _generate_chunk(
         ),
     )
     hour = np.minimum(hour, 23)
-    start_s = day * _DAY + hour * 3600 + rng.integers(0, 3600, n_sess)
-    # A session keeps the prices of the promotion week it was planned in, so a purchase always
-    # repeats the price its product showed earlier in the same session.
-    week = np.minimum(day // 7, cat.price_cents.shape[0] - 1)
+    start: IntArray = day * _DAY + hour * 3600 + rng.integers(0, 3600, n_sess)
+    return start
 
-    # --- session shape -------------------------------------------------------------------------
-    n_views = np.clip(
-        np.round(rng.lognormal(np.log(VIEW_MEDIAN * views_c[cust]), VIEW_SIGMA)),
-        1,
-        MAX_VIEWS_PER_SESSION,
-    ).astype(np.int64)
-    fav_pick = (rng.random(n_sess)[:, None] > fav_cdf[cust]).sum(axis=1)
-    sess_cat = np.where(
-        rng.random(n_sess) < EXPLORE_SESSION,
-        _sample_categories(cat, rng, n_sess),
-        fav[cust, np.minimum(fav_pick, 2)],
-    )
-    # Longer sessions are likelier to end in the cart, which gives session models real signal.
-    p_cart = cart_c[cust] * np.minimum(1.0, 0.55 + 0.09 * n_views)
-    p_cart = np.where(buys_once[cust], np.where(role_buy, 1.0, p_cart), p_cart)
-    is_cart = rng.random(n_sess) < p_cart
 
-    # --- views ---------------------------------------------------------------------------------
-    v_sess = np.repeat(np.arange(n_sess, dtype=np.int64), n_views)
-    v_pos = _ordinal(n_views)
+def _draw_views(cat: _Catalog, s: _Sessions, rng: np.random.Generator) -> _Views:
+    """Every product view: mostly the session's category, some repeats, log-normal gaps."""
+    v_sess = np.repeat(np.arange(s.size, dtype=np.int64), s.n_views)
+    v_pos = _ordinal(s.n_views)
     n_v = v_sess.size
     v_cat = np.where(
-        rng.random(n_v) < EXPLORE_VIEW, _sample_categories(cat, rng, n_v), sess_cat[v_sess]
+        rng.random(n_v) < EXPLORE_VIEW, _sample_categories(cat, rng, n_v), s.category[v_sess]
     )
     v_prod = _sample_products(cat, v_cat, rng.random(n_v))
     repeat = (v_pos > 0) & (rng.random(n_v) < REPEAT_VIEW)
@@ -698,92 +898,134 @@ def _generate_chunk(
         rng.lognormal(np.log(VIEW_GAP_MEDIAN), VIEW_GAP_SIGMA, n_v), 2, MAX_GAP_IN_SESSION
     )
     v_gap = np.where(v_pos == 0, 0, np.round(v_gap)).astype(np.int64)
-    v_off = _segment_cumsum(v_gap, n_views).astype(np.int64)
+    return _Views(
+        sess=v_sess,
+        pos=v_pos,
+        prod=v_prod,
+        repeat=repeat,
+        offset=_segment_cumsum(v_gap, s.n_views).astype(np.int64),
+        discount=cat.discount[s.week[v_sess], v_prod],
+    )
 
-    # --- carts: weighted choice without replacement among fresh views (Efraimidis-Spirakis) ---
-    cand = is_cart[v_sess] & ~repeat
-    v_disc = cat.discount[week[v_sess], v_prod]
-    sens_v = sens_c[cust[v_sess]]
-    log_w = sens_v * (-PRICE_ELASTICITY * cat.rel_log_price[v_prod] + DISCOUNT_PULL * v_disc)
+
+def _draw_carts(
+    cat: _Catalog, c: _Customers, s: _Sessions, v: _Views, rng: np.random.Generator
+) -> _Carts:
+    """Cart rows: a weighted choice without replacement among fresh views (Efraimidis-Spirakis)."""
+    n_v = v.sess.size
+    cand = s.is_cart[v.sess] & ~v.repeat
+    sens_v = c.sensitivity[s.cust[v.sess]]
+    log_w = sens_v * (-PRICE_ELASTICITY * cat.rel_log_price[v.prod] + DISCOUNT_PULL * v.discount)
     with np.errstate(divide="ignore"):
         key = np.where(cand, np.log(rng.random(n_v)) / np.exp(log_w), -np.inf)
-    order = np.lexsort((-key, v_sess))
+    order = np.lexsort((-key, v.sess))
     rank = np.empty(n_v, dtype=np.int64)
-    rank[order] = v_pos  # v_sess is already grouped, so segment positions line up with `order`
-    n_cand = np.bincount(v_sess[cand], minlength=n_sess)
-    basket = np.minimum(1 + rng.poisson(np.maximum(basket_c[cust] - 1.0, 0.0)), n_cand)
-    carted = cand & (rank < basket[v_sess])
+    rank[order] = v.pos  # v.sess is already grouped, so segment positions line up with `order`
+    n_cand = np.bincount(v.sess[cand], minlength=s.size)
+    basket = np.minimum(1 + rng.poisson(np.maximum(c.basket[s.cust] - 1.0, 0.0)), n_cand)
+    carted = cand & (rank < basket[v.sess])
 
     c_rows = np.flatnonzero(carted)
     # Two fresh views of one product may both win a cart slot; a shopper carts it once, and a
     # second identical cart row (same second, same product) would be an exact duplicate.
-    product_key = v_sess[c_rows] * (int(v_prod.max()) + 1) + v_prod[c_rows]
+    product_key = v.sess[c_rows] * (int(v.prod.max()) + 1) + v.prod[c_rows]
     _, first_of_product = np.unique(product_key, return_index=True)
     c_rows = c_rows[np.sort(first_of_product)]
-    c_sess = v_sess[c_rows]
-    c_prod = v_prod[c_rows]
-    c_rank = rank[c_rows]
-    c_time = v_off[c_rows] + rng.integers(3, 45, c_rows.size)
-    has_disc = np.bincount(c_sess, weights=v_disc[c_rows] > 0, minlength=n_sess) > 0
-    p_buy = buy_c[cust] * np.exp(sens_c[cust] * DISCOUNT_BUY * (has_disc - 0.35))
-    p_buy = np.where(buys_once[cust], role_buy.astype(np.float64), np.minimum(p_buy, 0.97))
-    buys = is_cart & (rng.random(n_sess) < p_buy)
+    c_sess = v.sess[c_rows]
+    return _Carts(
+        sess=c_sess,
+        prod=v.prod[c_rows],
+        rank=rank[c_rows],
+        time=v.offset[c_rows] + rng.integers(3, 45, c_rows.size),
+        basket=basket,
+        has_discount=np.bincount(c_sess, weights=v.discount[c_rows] > 0, minlength=s.size) > 0,
+    )
 
-    c_buys = buys[c_sess]
-    c_cust = cust[c_sess]
-    p_remove = remove_c[c_cust] * np.where(c_buys, 0.6, 1.5)
-    removed = rng.random(c_rows.size) < p_remove
+
+def _draw_outcome(c: _Customers, s: _Sessions, carts: _Carts, rng: np.random.Generator) -> _Outcome:
+    """Which cart sessions check out, which cart rows are removed again, which are bought."""
+    cust = s.cust
+    p_buy = c.buy[cust] * np.exp(c.sensitivity[cust] * DISCOUNT_BUY * (carts.has_discount - 0.35))
+    p_buy = np.where(c.buys_once[cust], s.role_buy.astype(np.float64), np.minimum(p_buy, 0.97))
+    buys = s.is_cart & (rng.random(s.size) < p_buy)
+
+    c_buys = buys[carts.sess]
+    p_remove = c.remove[cust[carts.sess]] * np.where(c_buys, 0.6, 1.5)
+    removed = rng.random(carts.sess.size) < p_remove
     # A checkout needs something in the cart: keep the favourite item if all were removed.
-    kept = np.bincount(c_sess, weights=~removed, minlength=n_sess)
-    removed &= ~(c_buys & (kept[c_sess] == 0) & (c_rank == 0))
+    kept = np.bincount(carts.sess, weights=~removed, minlength=s.size)
+    removed &= ~(c_buys & (kept[carts.sess] == 0) & (carts.rank == 0))
     r_idx = np.flatnonzero(removed)
-    r_time = c_time[r_idx] + rng.integers(5, 240, r_idx.size)
-    p_idx = np.flatnonzero(c_buys & ~removed)
-    p_sess = c_sess[p_idx]
+    return _Outcome(
+        buys=buys,
+        removed=r_idx,
+        remove_time=carts.time[r_idx] + rng.integers(5, 240, r_idx.size),
+        bought=np.flatnonzero(c_buys & ~removed),
+    )
 
-    # --- timing: checkout after the last browsing event; sessions never overlap ---------------
-    browse_end = v_off[_segment_starts(n_views) + n_views - 1].copy()
-    np.maximum.at(browse_end, c_sess, c_time)
-    np.maximum.at(browse_end, c_sess[r_idx], r_time)
-    checkout = browse_end + rng.integers(40, 400, n_sess)
+
+def _session_times(
+    s: _Sessions, v: _Views, carts: _Carts, o: _Outcome, rng: np.random.Generator, n: int
+) -> tuple[IntArray, IntArray]:
+    """Final session starts and the purchase rows' offsets.
+
+    Checkout follows the last browsing event, and a customer's sessions never overlap.
+    """
+    browse_end = v.offset[_segment_starts(s.n_views) + s.n_views - 1].copy()
+    np.maximum.at(browse_end, carts.sess, carts.time)
+    np.maximum.at(browse_end, carts.sess[o.removed], o.remove_time)
+    checkout = browse_end + rng.integers(40, 400, s.size)
+    p_sess = carts.sess[o.bought]
     p_first = np.searchsorted(p_sess, p_sess, side="left")
     p_time = checkout[p_sess] + (np.arange(p_sess.size) - p_first)
-    duration = np.where(buys, checkout + basket, browse_end)
+    duration = np.where(o.buys, checkout + carts.basket, browse_end)
 
     # s'_k = max(s_k, s'_{k-1} + d_{k-1} + gap) unrolls to D_k + cummax_{j<=k}(s_j - D_j), with D
     # the exclusive running sum of (d + gap) within the customer; a per-customer offset keeps
     # the running max from leaking across customers.
-    n_per_cust = np.bincount(cust, minlength=n).astype(np.int64)
+    n_per_cust = np.bincount(s.cust, minlength=n).astype(np.int64)
     step = duration + SESSION_GAP_SECONDS
     d_excl = _segment_cumsum(step, n_per_cust).astype(np.int64) - step
-    offset = cust * (1 << 40)
-    start_s = d_excl + np.maximum.accumulate(start_s - d_excl + offset) - offset
+    offset = s.cust * (1 << 40)
+    start = d_excl + np.maximum.accumulate(s.planned_start - d_excl + offset) - offset
+    return start, p_time
 
-    # --- assemble events -----------------------------------------------------------------------
-    e_sess = np.concatenate([v_sess, c_sess, c_sess[r_idx], p_sess])
-    e_off = np.concatenate([v_off, c_time, r_time, p_time])
-    e_prod = np.concatenate([v_prod, c_prod, c_prod[r_idx], c_prod[p_idx]])
-    e_type = np.concatenate(
-        [
-            np.full(n_v, _VIEW, dtype=np.int8),
-            np.full(c_rows.size, _CART, dtype=np.int8),
-            np.full(r_idx.size, _REMOVE, dtype=np.int8),
-            np.full(p_idx.size, _PURCHASE, dtype=np.int8),
-        ]
+
+def _events_frame(
+    cat: _Catalog,
+    s: _Sessions,
+    v: _Views,
+    carts: _Carts,
+    o: _Outcome,
+    start_s: IntArray,
+    p_time: IntArray,
+    rng: np.random.Generator,
+    *,
+    first_customer: int,
+    days: int,
+    start_epoch: int,
+) -> tuple[pl.DataFrame, int]:
+    """The chunk's events in the REES46 columns, sorted by user and time, and #live sessions."""
+    e_sess = np.concatenate([v.sess, carts.sess, carts.sess[o.removed], carts.sess[o.bought]])
+    e_off = np.concatenate([v.offset, carts.time, o.remove_time, p_time])
+    e_prod = np.concatenate([v.prod, carts.prod, carts.prod[o.removed], carts.prod[o.bought]])
+    e_type = np.repeat(
+        np.array([_VIEW, _CART, _REMOVE, _PURCHASE], dtype=np.int8),
+        [v.sess.size, carts.sess.size, o.removed.size, o.bought.size],
     )
     e_time = start_s[e_sess] + e_off
     # The export ends at the window's end: a session running past midnight is cut, as in the
     # monthly REES46 files.
     inside = e_time < days * _DAY
     e_sess, e_time, e_prod, e_type = e_sess[inside], e_time[inside], e_prod[inside], e_type[inside]
-    order = np.lexsort((e_time, cust[e_sess]))  # stable: ties keep view < cart < remove < buy
+    order = np.lexsort((e_time, s.cust[e_sess]))  # stable: ties keep view < cart < remove < buy
     e_sess, e_time, e_prod, e_type = e_sess[order], e_time[order], e_prod[order], e_type[order]
 
     # Sessions pushed past the end by the overlap fix have no events left and are not counted.
-    live = np.zeros(n_sess, dtype=np.bool_)
+    live = np.zeros(s.size, dtype=np.bool_)
     live[e_sess] = True
-    sess_uuid = _uuid_strings(rng, n_sess)
-    price = cat.price_cents[week[e_sess], e_prod] / 100.0
+    sess_uuid = _uuid_strings(rng, s.size)
+    price = cat.price_cents[s.week[e_sess], e_prod] / 100.0
 
     products = cat.table.select(pl.all().gather(pl.Series(e_prod)))
     frame = pl.DataFrame(
@@ -791,7 +1033,7 @@ def _generate_chunk(
             "event_time": pl.from_epoch(pl.Series(start_epoch + e_time), time_unit="s"),
             "event_type": pl.Series(EVENT_TYPES, dtype=pl.String).gather(pl.Series(e_type)),
             "price": pl.Series(price, dtype=pl.Float64),
-            "user_id": pl.Series(FIRST_USER_ID + first_customer + cust[e_sess], dtype=pl.Int64),
+            "user_id": pl.Series(FIRST_USER_ID + first_customer + s.cust[e_sess], dtype=pl.Int64),
             "user_session": sess_uuid.gather(pl.Series(e_sess)),
         }
     )

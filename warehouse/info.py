@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.engine import load_sql
+from warehouse.engine import load_sql, quote_ident
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.metrics import METRICS, unavailable_reason
 
@@ -61,33 +61,14 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
         caps_rows = con.sql(load_sql("capability_list")).fetchall()
         capabilities = {name: bool(available) for name, available, _ in caps_rows}
         reasons = {name: reason for name, _, reason in caps_rows}
-        tables: dict[str, int] = {}
-        for name in sorted(existing | set(CONTRACT_TABLES)):
-            if name in existing:
-                # Names come from the catalogue or the contract list, never from a user.
-                tables[name] = int(con.sql(f'SELECT count(*) FROM "{name}"').fetchall()[0][0])
+        tables = _table_rows(con, existing)
         ledger = con.sql(load_sql("ledger_lines")).pl()
         rejects = con.sql(
             load_sql("rejection_reasons"),
             params={"by_column": False, "limit": TOP_REJECTION_REASONS},
         ).pl()
         units = dict(zip(ledger["path"], ledger["line_unit"], strict=True))
-        cap_pairs = {n: (capabilities[n], reasons[n]) for n in capabilities}
-        metrics: dict[str, Any] = {}
-        for metric in METRICS.values():
-            why = unavailable_reason(metric, cap_pairs)
-            if why is not None:
-                metrics[metric.name] = {"available": False, "reason": why}
-                continue
-            value, num, den = con.sql(metric.sql()).fetchall()[0]
-            metrics[metric.name] = {
-                "available": value is not None,
-                "value": value,
-                "numerator": num,
-                "denominator": den,
-                "definition": metric.definition,
-                **({} if value is not None else {"reason": "no rows to compute it over"}),
-            }
+        metrics = _metrics(con, capabilities, reasons)
     finally:
         con.close()
     return {
@@ -107,3 +88,38 @@ def warehouse_info(db_path: Path | str) -> dict[str, Any]:
         ],
         "metrics": metrics,
     }
+
+
+def _table_rows(con: duckdb.DuckDBPyConnection, existing: set[str]) -> dict[str, int]:
+    """Row count of every table, by name."""
+    tables: dict[str, int] = {}
+    for name in sorted(existing | set(CONTRACT_TABLES)):
+        if name in existing:
+            # Names come from the catalogue or the contract list, never from a user.
+            tables[name] = int(
+                con.sql(f"SELECT count(*) FROM {quote_ident(name)}").fetchall()[0][0]
+            )
+    return tables
+
+
+def _metrics(
+    con: duckdb.DuckDBPyConnection, capabilities: dict[str, bool], reasons: dict[str, str]
+) -> dict[str, Any]:
+    """Every business metric: its value with numerator and denominator, or why it is unavailable."""
+    cap_pairs = {n: (capabilities[n], reasons[n]) for n in capabilities}
+    metrics: dict[str, Any] = {}
+    for metric in METRICS.values():
+        why = unavailable_reason(metric, cap_pairs)
+        if why is not None:
+            metrics[metric.name] = {"available": False, "reason": why}
+            continue
+        value, num, den = con.sql(metric.sql()).fetchall()[0]
+        metrics[metric.name] = {
+            "available": value is not None,
+            "value": value,
+            "numerator": num,
+            "denominator": den,
+            "definition": metric.definition,
+            **({} if value is not None else {"reason": "no rows to compute it over"}),
+        }
+    return metrics

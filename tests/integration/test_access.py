@@ -15,18 +15,16 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
-from tests.support.signin import sign_in
+from tests.support.signin import copy_state, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def secured(scored_db, tmp_path):
-    state = tmp_path / "state.sqlite3"
+def secured(scored_db, users_state, tmp_path):
+    # vera (viewer-pass-1), ana (analyst-pass-1) and adam (admin-pass-1), hashed once a session.
+    state = copy_state(users_state, tmp_path / "state.sqlite3")
     store = AppState(state)
-    store.add_user("vera", "viewer-pass-1", "viewer")
-    store.add_user("ana", "analyst-pass-1", "analyst")
-    store.add_user("adam", "admin-pass-1", "admin")
     app = create_app(Settings(db_path=scored_db, state_path=state, demo_mode=False))
     return DashClient(app), store
 
@@ -92,9 +90,8 @@ def test_analyst_exports_and_a_role_change_applies_at_once(secured):
     assert client.http.get("/export/customers.csv").status_code == 403
 
 
-def test_sessions_expire_when_idle(scored_db, tmp_path):
-    state = tmp_path / "state.sqlite3"
-    AppState(state).add_user("adam", "admin-pass-1", "admin")
+def test_sessions_expire_when_idle(scored_db, users_state, tmp_path):
+    state = copy_state(users_state, tmp_path / "state.sqlite3")
     app = create_app(
         Settings(db_path=scored_db, state_path=state, demo_mode=False, idle_minutes=0.01)
     )
@@ -111,20 +108,29 @@ def test_login_never_redirects_off_site(secured):
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
     response = client.http.post(
         "/login",
-        data={"username": "adam", "password": "admin-pass-1", "csrf": token,
-              "next": "//evil.example/"},
-    )  # fmt: skip
+        data={
+            "username": "adam",
+            "password": "admin-pass-1",
+            "csrf": token,
+            "next": "//evil.example/",
+        },
+    )
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.slow  # five runs of the command, each a fresh interpreter
 def test_users_command_adds_lists_and_changes_roles(tmp_path):
     state = tmp_path / "state.sqlite3"
 
     def users(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "dashboard.cli", "users", *args, "--state", str(state)],
-            input=stdin, capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
 
     added = users("add", "alice", "--role", "analyst", "--password-stdin", stdin="correct horse\n")
     assert added.returncode == 0, added.stderr

@@ -67,9 +67,10 @@ def test_kpis_of_a_customer_cohort_use_the_sessions_mart(scored_db):
     repeat = cards["repeat_purchase_rate"]
     assert repeat.available and repeat.value == 1.0  # everyone here bought twice
     expected = query(
-        scored_db, "SELECT count(*) FROM customer_scores WHERE churn_tier = 'High' "
-        "AND customer_id IN (SELECT customer_id FROM customers WHERE orders >= 2)"
-    )[0][0]  # fmt: skip
+        scored_db,
+        "SELECT count(*) FROM customer_scores WHERE churn_tier = 'High' "
+        "AND customer_id IN (SELECT customer_id FROM customers WHERE orders >= 2)",
+    )[0][0]
     assert cards["at_risk_customers"].value == expected
 
 
@@ -89,8 +90,9 @@ def test_facets_and_paging(scored_db):
     assert sum(tiers["count"]) == query(scored_db, "SELECT count(*) FROM customers")[0][0]
     segments = facet_counts(reader, Cohort(), "segment")
     assert set(segments["label"]) <= {"Browsers", "Buyers", "Loyal"}
-    page, total = customer_page(reader, Cohort(min_orders=1), offset=10, limit=5,
-                                sort=[("orders", True)])  # fmt: skip
+    page, total = customer_page(
+        reader, Cohort(min_orders=1), offset=10, limit=5, sort=[("orders", True)]
+    )
     assert page.height == 5 and total == count(reader, Cohort(min_orders=1)).customers
     assert page["orders"].to_list() == sorted(page["orders"].to_list(), reverse=True)
     with pytest.raises(CohortError, match="cannot sort"):
@@ -103,8 +105,11 @@ def test_funnel_and_retention(scored_db):
     assert steps.available
     counts = [s.sessions for s in steps.steps]
     assert counts == sorted(counts, reverse=True)
-    assert [s.step for s in steps.steps] == ["Viewed a product or page", "Added to cart",
-                                              "Purchased"]  # fmt: skip
+    assert [s.step for s in steps.steps] == [
+        "Viewed a product or page",
+        "Added to cart",
+        "Purchased",
+    ]
     purchased = query(scored_db, "SELECT count(*) FROM sessions WHERE purchases > 0")[0][0]
     assert counts[-1] == purchased
     matrix = retention_matrix(reader, Cohort())

@@ -181,6 +181,7 @@ def test_db_that_is_not_a_warehouse_is_refused(tmp_path, capsys):
     assert text.read_text() == "just some notes\n"
 
 
+@pytest.mark.slow  # the command in a fresh interpreter
 def test_output_into_a_closed_pipe_exits_quietly(scored_db):
     """`shopsight info | head` when head has gone: no BrokenPipeError traceback."""
     child = subprocess.Popen(

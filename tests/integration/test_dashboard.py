@@ -154,10 +154,15 @@ def test_grid_pages_and_sorts_on_the_server(scored_db, tmp_path):
     client = make_client(scored_db, tmp_path)
     status, body = client.call(
         ids.GRID + ".getRowsResponse",
-        {ids.GRID + ".getRowsRequest": {"startRow": 0, "endRow": 25,
-                                        "sortModel": [{"colId": "revenue", "sort": "desc"}]}},
+        {
+            ids.GRID + ".getRowsRequest": {
+                "startRow": 0,
+                "endRow": 25,
+                "sortModel": [{"colId": "revenue", "sort": "desc"}],
+            }
+        },
         state={ids.COHORT_STORE + ".data": "min_orders=1"},
-    )  # fmt: skip
+    )
     assert status == 200
     rows = body["response"][ids.GRID]["getRowsResponse"]
     assert len(rows["rowData"]) == 25

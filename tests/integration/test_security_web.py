@@ -19,24 +19,22 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
+from tests.support.signin import USERS, copy_state
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORDS = {"vera": "viewer-pass-1", "ana": "analyst-pass-1", "adam": "admin-pass-1"}
+PASSWORDS = {name: password for name, (password, _) in USERS.items()}
 
 
 def secured_app(db: Path, state: Path, **settings: object) -> DashClient:
-    store = AppState(state)
-    for name, role in (("vera", "viewer"), ("ana", "analyst"), ("adam", "admin")):
-        if store.get_user(name) is None:
-            store.add_user(name, PASSWORDS[name], role)
+    """The app in sign-in mode over the store at ``state``, which holds the users already."""
     return DashClient(
         create_app(Settings(db_path=db, state_path=state, demo_mode=False, **settings))
     )
 
 
 @pytest.fixture
-def secured(scored_db, tmp_path) -> tuple[DashClient, AppState]:
-    state = tmp_path / "state.sqlite3"
+def secured(scored_db, users_state, tmp_path) -> tuple[DashClient, AppState]:
+    state = copy_state(users_state, tmp_path / "state.sqlite3")
     return secured_app(scored_db, state), AppState(state)
 
 
@@ -139,8 +137,11 @@ def test_a_password_change_ends_every_session(secured):
     assert client.http.get("/").status_code == 302
 
 
-def test_the_absolute_session_limit_holds_for_an_active_user(scored_db, tmp_path):
-    client = secured_app(scored_db, tmp_path / "s.sqlite3", session_hours=1.5 / 3600)
+@pytest.mark.slow  # waits out the limit: 1.7 s of sleep
+def test_the_absolute_session_limit_holds_for_an_active_user(scored_db, users_state, tmp_path):
+    client = secured_app(
+        scored_db, copy_state(users_state, tmp_path / "s.sqlite3"), session_hours=1.5 / 3600
+    )
     post_login(client.http, "vera", PASSWORDS["vera"])
     deadline = time.monotonic() + 1.2
     while time.monotonic() < deadline:  # busy, never idle
@@ -151,9 +152,12 @@ def test_the_absolute_session_limit_holds_for_an_active_user(scored_db, tmp_path
 
 
 # ---- guessing ---------------------------------------------------------------------------------
-def test_parallel_guessing_locks_the_account(scored_db, tmp_path):
+@pytest.mark.slow  # dozens of scrypt checks
+def test_parallel_guessing_locks_the_account(scored_db, users_state, tmp_path):
     """100 wrong passwords from 10 clients, then the right one: refused, with a wait."""
-    client = secured_app(scored_db, tmp_path / "s.sqlite3", login_limit="1000 per minute")
+    client = secured_app(
+        scored_db, copy_state(users_state, tmp_path / "s.sqlite3"), login_limit="1000 per minute"
+    )
     statuses: list[int] = []
 
     def guess(worker: int) -> None:
@@ -175,8 +179,10 @@ def test_parallel_guessing_locks_the_account(scored_db, tmp_path):
     assert post_login(client.http, "vera", PASSWORDS["vera"]).status_code == 302
 
 
-def test_one_client_guessing_many_accounts_is_limited(scored_db, tmp_path):
-    client = secured_app(scored_db, tmp_path / "s.sqlite3", login_limit="5 per minute")
+def test_one_client_guessing_many_accounts_is_limited(scored_db, users_state, tmp_path):
+    client = secured_app(
+        scored_db, copy_state(users_state, tmp_path / "s.sqlite3"), login_limit="5 per minute"
+    )
     http = client.app.server.test_client()
     answers = [post_login(http, f"user{i}", "wrong-password-0").status_code for i in range(5)]
     assert answers == [200] * 5
@@ -186,8 +192,10 @@ def test_one_client_guessing_many_accounts_is_limited(scored_db, tmp_path):
     assert "Retry-After" in response.headers
 
 
-def test_successful_sign_ins_do_not_use_up_the_client_limit(scored_db, tmp_path):
-    client = secured_app(scored_db, tmp_path / "s.sqlite3", login_limit="2 per minute")
+def test_successful_sign_ins_do_not_use_up_the_client_limit(scored_db, users_state, tmp_path):
+    client = secured_app(
+        scored_db, copy_state(users_state, tmp_path / "s.sqlite3"), login_limit="2 per minute"
+    )
     for _ in range(4):
         assert post_login(client.http, "vera", PASSWORDS["vera"]).status_code == 302
 
@@ -244,6 +252,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.slow  # starts the server in another process
 def test_serve_runs_waitress_without_a_version_banner(scored_db, tmp_path):
     port = free_port()
     server = subprocess.Popen(

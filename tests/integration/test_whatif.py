@@ -13,6 +13,7 @@ import pytest
 from plotly.utils import PlotlyJSONEncoder
 
 from analytics.whatif import CUSTOMER_LEVERS, ProfileError, WhatIf
+from analytics.whatif.wording import plain_sentence
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.settings import Settings
@@ -286,6 +287,29 @@ def post(client: DashClient, payload: dict[str, Any]) -> tuple[int, Any]:
     return response.status_code, response.get_json(silent=True)
 
 
+def reason_lists(tree: Any) -> dict[str, list[str]]:
+    """The reason sentences of a serialised reasons card, by the outcome heading them."""
+    found: dict[str, list[str]] = {}
+    heading = ""
+
+    def walk(node: Any) -> None:
+        nonlocal heading
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            children = node.get("props", {}).get("children")
+            if node.get("type") == "Div" and isinstance(children, str):
+                heading = children
+            elif node.get("type") == "Li":
+                found.setdefault(heading, []).append(children)
+            else:
+                walk(children)
+
+    walk(tree)
+    return found
+
+
 @pytest.fixture(scope="module")
 def client(trained_db, tmp_path_factory):
     """One app for the read-only page tests (each app loads its own models)."""
@@ -329,9 +353,24 @@ def test_a_slider_move_updates_cards_reasons_and_curves(client, reader, engine):
     assert f"{expected.value('churn_prob'):.1%}" in cards
     assert f"{expected.value('purchase_prob'):.1%}" in cards
     assert "Visits in the last 20 days" in json.dumps(response[ids.WI_CHANGES]["children"])
-    assert "raised" in json.dumps(response[ids.WI_REASONS]["children"]) or "lowered" in (
-        json.dumps(response[ids.WI_REASONS]["children"])
+    # The reasons are the moved profile's: more visits move "spent so far" up to second.
+    reasons = reason_lists(response[ids.WI_REASONS]["children"])
+    assert reasons["Purchase chance"] == [
+        "7 cart adds raised the purchase chance.",
+        "1,884 spent so far raised the purchase chance.",
+        "10 product views raised the purchase chance.",
+    ]
+    assert reasons["Churn risk"] == [
+        "1 day since the last order raised the churn risk.",
+        "3 visits raised the churn risk.",
+        "Being a customer for 3 days raised the churn risk.",
+    ]
+    moved_reasons = engine.reasons(
+        start.with_values({"sessions_last_period": values["sessions_last_period"]})
     )
+    assert reasons == {
+        r.outcome.capitalize(): [plain_sentence(t) for t in r.texts] for r in moved_reasons
+    }
     # Curves come back as patches: new heights for the line, the marker moved.
     patches = curve_outputs(response)
     assert set(patches) == set(levers)

@@ -49,8 +49,11 @@ class DashClient:
 
         def spec(item: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
             key = f"{item['id']}.{item['property']}"
-            return {"id": _decode(item["id"]), "property": item["property"],
-                    "value": values.get(key)}  # fmt: skip
+            return {
+                "id": _decode(item["id"]),
+                "property": item["property"],
+                "value": values.get(key),
+            }
 
         outputs = [
             {"id": _decode(o.split(".")[0]), "property": o.split(".")[-1]}

@@ -249,10 +249,18 @@ def test_action_log_in_bulk(store):
 
 def test_export_log(store):
     started = store.log_export(
-        user="ana", query="country=UK", entity="customers", fmt="csv", rows=10,
-        build_id="b1", holdout_share=0.1, holdout_seed=7, sql_sha256="ab" * 32,
-        status="started", provenance={"rows": 10},
-    )  # fmt: skip
+        user="ana",
+        query="country=UK",
+        entity="customers",
+        fmt="csv",
+        rows=10,
+        build_id="b1",
+        holdout_share=0.1,
+        holdout_seed=7,
+        sql_sha256="ab" * 32,
+        status="started",
+        provenance={"rows": 10},
+    )
     store.finish_export(started, rows=10)
     store.log_export(user=None, query="", entity="sessions", fmt="parquet", rows=5, build_id="b1")
     newest, oldest = store.exports()

@@ -403,9 +403,8 @@ def test_route_streams_the_cohort_as_csv(web, db):
     assert "holdout" in rows[0]
     response.close()
     (logged,) = web.store.exports()
-    assert (logged.user, logged.query, logged.entity, logged.format) == (
-        "ana", "min_orders=1", "customers", "csv",
-    )  # fmt: skip
+    who_what = (logged.user, logged.query, logged.entity, logged.format)
+    assert who_what == ("ana", "min_orders=1", "customers", "csv")
     assert (logged.rows, logged.status, logged.build_id) == (3, "complete", build)
     assert logged.holdout_share == 0.5 and logged.holdout_seed == 3
     assert logged.provenance is not None and logged.provenance["rows"] == 3
@@ -492,10 +491,8 @@ def test_route_logs_an_interrupted_download_as_aborted(web):
 # ---- the command ------------------------------------------------------------------------------
 def test_cli_export_writes_file_and_sidecar(db, tmp_path, capsys):
     out = tmp_path / "uk.csv"
-    code = main(
-        ["export", "--db", str(db), "--cohort", "min_orders=1", "--out", str(out),
-         "--holdout", "0.5", "--seed", "2"]
-    )  # fmt: skip
+    cohort = ["--cohort", "min_orders=1", "--holdout", "0.5", "--seed", "2"]
+    code = main(["export", "--db", str(db), *cohort, "--out", str(out)])
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "wrote 3 customers rows" in printed and str(out) in printed

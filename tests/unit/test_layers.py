@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,6 +22,7 @@ def lower_layer_modules() -> list[str]:
     return names
 
 
+@pytest.mark.slow  # imports every lower module, scikit-learn and XGBoost too, afresh
 def test_lower_layers_do_not_import_dash():
     modules = lower_layer_modules()
     assert "warehouse.build" in modules and "warehouse.reader" in modules

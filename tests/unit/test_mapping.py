@@ -124,20 +124,21 @@ def test_events_load_with_canonical_types_and_values(tmp_path: Path) -> None:
         + "03/06/2024 09:15,add,c1,v1,SKU-1,Linen shirt,shirts,129.90,2,PL\n"
         + "03/06/2024 09:19,BUY,c1,v1,SKU-1,Linen shirt,shirts,129.90,2,PL\n",
     )
+
+    def at(minute: int) -> datetime:
+        return datetime(2024, 6, 3, 9, minute)
+
+    visit, shirt = ("v1", "c1"), ("SKU-1", "Linen shirt", "shirts", 129.9)
     assert _events(
         db,
         "event_time, session_id, customer_id, event_type, source_event, product_id, "
         "product_name, category, price, quantity, revenue, country, source_line",
     ) == [
-        (datetime(2024, 6, 3, 9, 12), "v1", "c1", "page_view", "PageView",
-         None, None, None, None, None, None, "PL", 2),
-        (datetime(2024, 6, 3, 9, 13), "v1", "c1", "product_view", "detail",
-         "SKU-1", "Linen shirt", "shirts", 129.9, None, None, "PL", 3),
-        (datetime(2024, 6, 3, 9, 15), "v1", "c1", "add_to_cart", "add",
-         "SKU-1", "Linen shirt", "shirts", 129.9, 2.0, None, "PL", 4),
-        (datetime(2024, 6, 3, 9, 19), "v1", "c1", "purchase", "BUY",
-         "SKU-1", "Linen shirt", "shirts", 129.9, 2.0, 259.8, "PL", 5),
-    ]  # fmt: skip
+        (at(12), *visit, "page_view", "PageView", None, None, None, None, None, None, "PL", 2),
+        (at(13), *visit, "product_view", "detail", *shirt, None, None, "PL", 3),
+        (at(15), *visit, "add_to_cart", "add", *shirt, 2.0, None, "PL", 4),
+        (at(19), *visit, "purchase", "BUY", *shirt, 2.0, 259.8, "PL", 5),
+    ]
     assert _ledger(db) == ("mapping:acme-shop", "acme.toml", 4, 4, 0, "loaded")
     assert _query(db, "SELECT count(*) FROM sessions") == [(1,)]
 
@@ -162,8 +163,12 @@ def test_bad_rows_are_rejected_with_line_column_and_reason(tmp_path: Path) -> No
     assert _rejects(db) == [
         (3, "ts", "unparsable timestamp '31/02/2024 10:00'; expected %d/%m/%Y %H:%M"),
         (4, "ts", "missing event time"),
-        (5, "action", "unknown event type 'wishlist'; the mapping maps "
-         "'add', 'buy', 'detail', 'order', 'page', 'pageview'"),
+        (
+            5,
+            "action",
+            "unknown event type 'wishlist'; the mapping maps "
+            "'add', 'buy', 'detail', 'order', 'page', 'pageview'",
+        ),
         (6, "action", "missing event type"),
         (7, "unit_price", "non-numeric price 'abc'"),
         (8, "unit_price", "negative price -5"),
@@ -171,7 +176,7 @@ def test_bad_rows_are_rejected_with_line_column_and_reason(tmp_path: Path) -> No
         (10, "qty", "non-numeric quantity 'two'"),
         (11, "visit_id", "neither a session id nor a customer id to group the event by"),
         (12, None, "too many fields: expected 10, found 11"),
-    ]  # fmt: skip
+    ]
     # The raw values are kept with the reason, so nothing is lost.
     raw = _query(db, "SELECT raw FROM rejected_rows WHERE line = 7")[0][0]
     assert "abc" in raw
@@ -269,9 +274,13 @@ def test_epoch_milliseconds_with_unit(tmp_path: Path) -> None:
     )
     assert _events(db, "event_time") == [(datetime(2024, 3, 1, 10, 0, 0, 500000),)]
     assert _rejects(db) == [
-        (3, "ts", "unparsable timestamp '2024-03-01'; expected a number of milliseconds "
-         "since 1970-01-01 UTC"),
-    ]  # fmt: skip
+        (
+            3,
+            "ts",
+            "unparsable timestamp '2024-03-01'; expected a number of milliseconds "
+            "since 1970-01-01 UTC",
+        ),
+    ]
 
 
 def test_format_with_offset_and_a_list_of_formats(tmp_path: Path) -> None:
@@ -468,14 +477,20 @@ def test_time_table_errors(tmp_path: Path, time_table: str, message: str) -> Non
     [
         (BASE_TOML.split("[event_types]")[0], "no [event_types] table"),
         ('name = "x"\n', "no [columns] table"),
-        (BASE_TOML.replace('purchase = ["order", "buy"]', 'purchase = ["order", "add"]'),
-         "'add' is listed under both add_to_cart and purchase"),
-        (BASE_TOML.replace('purchase = ["order", "buy"]', "purchase = []"),
-         "must be a non-empty list"),
-        (BASE_TOML.replace('price = "unit_price"', 'price = ""'),
-         "columns.price must name a column"),
+        (
+            BASE_TOML.replace('purchase = ["order", "buy"]', 'purchase = ["order", "add"]'),
+            "'add' is listed under both add_to_cart and purchase",
+        ),
+        (
+            BASE_TOML.replace('purchase = ["order", "buy"]', "purchase = []"),
+            "must be a non-empty list",
+        ),
+        (
+            BASE_TOML.replace('price = "unit_price"', 'price = ""'),
+            "columns.price must name a column",
+        ),
     ],
-)  # fmt: skip
+)
 def test_table_errors(tmp_path: Path, text: str, message: str) -> None:
     assert message in _load_error(tmp_path, text).detail
 
@@ -577,9 +592,13 @@ format = "%Y-%m-%d %H:%M"
     assert _rejects(db) == [
         # The customer id equals a null marker, so the row has no identity.
         (3, weird_column, "neither a session id nor a customer id to group the event by"),
-        (4, 'a"b', "unknown event type ''; SELECT 1; --'; the mapping maps "
-         "\"'); drop table staged_events; --\""),
-    ]  # fmt: skip
+        (
+            4,
+            'a"b',
+            "unknown event type ''; SELECT 1; --'; the mapping maps "
+            '"\'); drop table staged_events; --"',
+        ),
+    ]
     tables = {t for (t,) in _query(db, "SELECT table_name FROM information_schema.tables")}
     assert {"events", "sessions", "rejected_rows", "ingest_ledger"} <= tables
 

@@ -22,6 +22,10 @@ from models.group_folds import stratified_group_folds
 from models.score import load_model
 
 ALL = (*CLASSIFIERS, *REGRESSORS, *NESTED_CLASSIFIERS)
+#: Candidates whose two fits take seconds (the nested ensemble alone 10-18 s): `run.sh test`
+#: runs them, `run.sh test-fast` leaves them out.
+SLOW_TO_FIT = {"nested_ensemble", "random_forest", "xgboost", "mlp"}
+CASES = [pytest.param(c, marks=pytest.mark.slow) if c.name in SLOW_TO_FIT else c for c in ALL]
 
 
 def _rows(candidate: Candidate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -44,7 +48,7 @@ def _rows(candidate: Candidate) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, y, rng.integers(0, 200, size=n)
 
 
-@pytest.mark.parametrize("candidate", ALL, ids=lambda c: f"{c.kind}-{c.name}")
+@pytest.mark.parametrize("candidate", CASES, ids=lambda c: f"{c.kind}-{c.name}")
 def test_every_candidate_refits_deterministically(candidate, tmp_path):
     x, y, groups = _rows(candidate)
     train, held_out = np.arange(y.size) < 400, np.arange(y.size) >= 400
