@@ -165,13 +165,18 @@ def retention_heatmap(frame: pl.DataFrame) -> Figure:
         "hovertemplate": "acquired %{y}, month %{x}: %{z:.0%} active<extra></extra>",
         "texttemplate": "%{z:.0%}",
     }
+    # Oldest cohort on top, as a retention table reads.
+    cohort_axis = {
+        "autorange": "reversed",
+        "type": "category",
+        "title": {"text": "acquisition month"},
+    }
     return figure(
         [trace],
         max(280, 26 * len(z) + 90),
-        yaxis={"autorange": "reversed", "type": "category",
-               "title": {"text": "acquisition month"}},
+        yaxis=cohort_axis,
         xaxis={"type": "category", "title": {"text": "months since acquisition"}},
-    )  # fmt: skip
+    )
 
 
 def segment_map_figure(points: pl.DataFrame) -> Figure:

@@ -104,35 +104,74 @@ def build_warehouse(
     options = options or BuildOptions()
     started = time.perf_counter()
     db_path = Path(db_path)
-    if options.mapping is not None:
-        from warehouse.mapping import load_mapping
-
-        load_mapping(Path(options.mapping))  # one clear error for a bad mapping, not one per file
-    files = expand_inputs(inputs)
-    if not files:
-        raise IngestError(Path(inputs[0]) if inputs else Path("."), "no input files given")
+    files = _checked_inputs(inputs, options)
 
     _say(progress, f"hashing {len(files)} input file(s)")
     hashed = [(f, sha256_of(f.path)) for f in files]
     fingerprint = _fingerprint(hashed, options)
 
-    current = current_build(db_path)
-    if (
-        current is not None
-        and current.get("input_fingerprint") == fingerprint
-        and not options.force
-    ):
-        _say(progress, f"inputs unchanged since build {current['build_id']}: nothing to do")
-        return BuildResult(
-            build_id=str(current["build_id"]),
-            db_path=db_path,
-            version_path=db_path.resolve(),
-            sources=[],
-            seconds=time.perf_counter() - started,
-            noop=True,
-        )
-
+    unchanged = _unchanged_build(db_path, fingerprint, options, started, progress)
+    if unchanged is not None:
+        return unchanged
     build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + fingerprint[:8]
+    version_path, sources = _write_new_version(
+        db_path, hashed, build_id, fingerprint, options, progress
+    )
+    return BuildResult(
+        build_id=build_id,
+        db_path=db_path,
+        version_path=version_path,
+        sources=sources,
+        seconds=time.perf_counter() - started,
+        warnings=_warnings(sources),
+    )
+
+
+def _checked_inputs(inputs: list[str], options: BuildOptions) -> list[InputFile]:
+    """The input files, after one clear error for a bad mapping (not one per file)."""
+    if options.mapping is not None:
+        from warehouse.mapping import load_mapping
+
+        load_mapping(Path(options.mapping))
+    files = expand_inputs(inputs)
+    if not files:
+        raise IngestError(Path(inputs[0]) if inputs else Path("."), "no input files given")
+    return files
+
+
+def _unchanged_build(
+    db_path: Path,
+    fingerprint: str,
+    options: BuildOptions,
+    started: float,
+    progress: Progress | None,
+) -> BuildResult | None:
+    """The no-op result when the current warehouse was built from these very inputs (and
+    the build is not forced); ``None`` when a build is needed."""
+    current = current_build(db_path)
+    if current is None or current.get("input_fingerprint") != fingerprint or options.force:
+        return None
+    _say(progress, f"inputs unchanged since build {current['build_id']}: nothing to do")
+    return BuildResult(
+        build_id=str(current["build_id"]),
+        db_path=db_path,
+        version_path=db_path.resolve(),
+        sources=[],
+        seconds=time.perf_counter() - started,
+        noop=True,
+    )
+
+
+def _write_new_version(
+    db_path: Path,
+    hashed: list[tuple[InputFile, str]],
+    build_id: str,
+    fingerprint: str,
+    options: BuildOptions,
+    progress: Progress | None,
+) -> tuple[Path, list[SourceResult]]:
+    """Ingest into a new version file and build its marts; the version replaces the
+    current warehouse only if this returns (see :func:`warehouse.versions.writing_version`)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     version_path = db_path.with_name(f"{db_path.stem}.{build_id}.duckdb")
     with writing_version(
@@ -148,15 +187,7 @@ def build_warehouse(
             raise NothingLoadedError(_nothing_loaded_message(con, sources))
         _say(progress, "building marts: events, sessions, customers, cohorts, daily roll-up")
         _build_marts(con, sources, stored, build_id, fingerprint, options)
-    warnings = _warnings(sources)
-    return BuildResult(
-        build_id=build_id,
-        db_path=db_path,
-        version_path=version_path,
-        sources=sources,
-        seconds=time.perf_counter() - started,
-        warnings=warnings,
-    )
+    return version_path, sources
 
 
 def _warnings(sources: list[SourceResult]) -> list[str]:
@@ -210,12 +241,37 @@ def _ingest_all(
 ) -> tuple[list[SourceResult], tuple[str, ...]]:
     run(con, "staging_tables")
     con.executemany("INSERT INTO codebook VALUES (?, ?, ?)", [list(r) for r in codebook_rows()])
-    results: list[SourceResult] = []
-    adapters: dict[str, ResolvedAdapter] = {}
-    seen: dict[str, SourceResult] = {}
     # First recognise every file (headers only), so the events table is created with just
     # the columns some source can fill: an all-NULL column still costs DuckDB a compression
     # pass per row group (10 of them: 2.5 s of a 10M-event build).
+    results, adapters = _recognise_all(hashed, options, progress)
+    stored = stored_event_columns(a for a in adapters.values() if a.grain == "event")
+    create_event_rows(con, stored)
+    _ingest_recognised(con, hashed, results, adapters, stored, progress)
+    _record_rules(results, adapters)
+    con.executemany(
+        "INSERT INTO source_order VALUES (?, ?, ?, ?)",
+        [[r.source_id, r.file_order, r.path, r.duplicates or "keep"] for r in results],
+    )
+    loaded = [
+        (source, adapters[r.source_id], r.source_id)
+        for (source, _), r in zip(hashed, results, strict=True)
+        if r.status == "loaded" and r.source_id in adapters
+    ]
+    if loaded:
+        _derive_sessions_and_dedupe(con, options, progress, stored, loaded)
+    _account(con, results)
+    return results, stored
+
+
+def _recognise_all(
+    hashed: list[tuple[InputFile, str]], options: BuildOptions, progress: Progress | None
+) -> tuple[list[SourceResult], dict[str, ResolvedAdapter]]:
+    """A result per file (in input order) and the adapter of each file that will be read,
+    by source id. Repeated bytes are skipped; a file no adapter fits is marked failed."""
+    results: list[SourceResult] = []
+    adapters: dict[str, ResolvedAdapter] = {}
+    seen: dict[str, SourceResult] = {}
     for order, (source, sha) in enumerate(hashed, start=1):
         result = SourceResult(
             source_id=sha[:16],
@@ -235,26 +291,49 @@ def _ingest_all(
             result.note = f"same bytes as {seen[sha].path}; ingested once"
             continue
         seen[sha] = result
-        try:
-            adapter = _resolve(source, options)
-        except IngestError as exc:
-            result.status = "failed"
-            result.note = str(exc)
-            _say(progress, f"[{order}/{len(hashed)}] {source.path}: {exc}")
-            continue
-        result.format = adapter.format_name
-        result.variant = adapter.variant
-        result.line_unit = line_unit(source, adapter)
-        result.has_clock_time = adapter.has_clock_time
-        adapters[result.source_id] = adapter
-    stored = stored_event_columns(a for a in adapters.values() if a.grain == "event")
-    create_event_rows(con, stored)
+        adapter = _recognise(source, result, options, progress, len(hashed))
+        if adapter is not None:
+            adapters[result.source_id] = adapter
+    return results, adapters
 
+
+def _recognise(
+    source: InputFile,
+    result: SourceResult,
+    options: BuildOptions,
+    progress: Progress | None,
+    n_files: int,
+) -> ResolvedAdapter | None:
+    """The adapter for ``source``, its facts recorded on ``result``; ``None`` (and the
+    result marked failed) when no adapter fits."""
+    try:
+        adapter = _resolve(source, options)
+    except IngestError as exc:
+        result.status = "failed"
+        result.note = str(exc)
+        _say(progress, f"[{result.file_order}/{n_files}] {source.path}: {exc}")
+        return None
+    result.format = adapter.format_name
+    result.variant = adapter.variant
+    result.line_unit = line_unit(source, adapter)
+    result.has_clock_time = adapter.has_clock_time
+    return adapter
+
+
+def _ingest_recognised(
+    con: duckdb.DuckDBPyConnection,
+    hashed: list[tuple[InputFile, str]],
+    results: list[SourceResult],
+    adapters: dict[str, ResolvedAdapter],
+    stored: tuple[str, ...],
+    progress: Progress | None,
+) -> None:
+    """Read every recognised file into the staging tables; a file that cannot be mapped is
+    marked failed and the others still load."""
     for (source, _), result in zip(hashed, results, strict=True):
-        adapter_or_none = adapters.get(result.source_id)
-        if adapter_or_none is None:
+        adapter = adapters.get(result.source_id)
+        if adapter is None:
             continue
-        adapter = adapter_or_none
         _say(progress, f"[{result.file_order}/{len(hashed)}] reading {source.path}")
         try:
             _ingest_one(con, source, adapter, result, stored)
@@ -267,20 +346,6 @@ def _ingest_all(
             progress,
             f"  {adapter.format_name} ({adapter.variant}): {result.rows_read:,} rows read",
         )
-    _record_rules(results, adapters)
-    con.executemany(
-        "INSERT INTO source_order VALUES (?, ?, ?, ?)",
-        [[r.source_id, r.file_order, r.path, r.duplicates or "keep"] for r in results],
-    )
-    loaded = [
-        (source, adapters[r.source_id], r.source_id)
-        for (source, _), r in zip(hashed, results, strict=True)
-        if r.status == "loaded" and r.source_id in adapters
-    ]
-    if loaded:
-        _derive_sessions_and_dedupe(con, options, progress, stored, loaded)
-    _account(con, results)
-    return results, stored
 
 
 def _record_rules(results: list[SourceResult], adapters: dict[str, ResolvedAdapter]) -> None:

@@ -350,12 +350,9 @@ def _load_xlsx(
 
 
 # ---- control characters in identifiers ---------------------------------------------------------
-IDENTIFIER_COLUMNS = frozenset(
-    {
-        "customer_id", "session_id", "product_id", "category_id", "user_id", "user_session",
-        "user_pseudo_id", "invoice", "stock_code",
-    }
-)  # fmt: skip
+_CANONICAL_IDENTIFIERS = ("customer_id", "session_id", "product_id", "category_id")
+_BUILTIN_IDENTIFIERS = ("user_id", "user_session", "user_pseudo_id", "invoice", "stock_code")
+IDENTIFIER_COLUMNS = frozenset(_CANONICAL_IDENTIFIERS + _BUILTIN_IDENTIFIERS)
 """Internal names (built-in formats) and canonical names (mappings) that hold identifiers."""
 
 CONTROL_CHARACTERS = "[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]"
