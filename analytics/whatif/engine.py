@@ -403,7 +403,7 @@ def _curve(
 ) -> Curve:
     """One lever's curve: rows ``part`` of every output (``None`` where not computed), with
     a warning on each output whose direction runs against the lever's plain meaning."""
-    found = {
+    found: dict[str, list[float | None]] = {
         n: ([_number(y) for y in v[part]] if v is not None else [None] * points)
         for n, v in outputs.items()
     }
