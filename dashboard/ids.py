@@ -90,6 +90,7 @@ WI_TARGET = "whatif-curve-target"
 WI_RESET = "whatif-reset"
 WI_SLIDER = "whatif-slider"  # pattern id {"type": WI_SLIDER, "feature": name}
 WI_CURVE = "whatif-curve"  # pattern id {"type": WI_CURVE, "feature": name}
+WI_CURVE_WARNING = "whatif-curve-warning"  # pattern id, as WI_CURVE
 WI_CUSTOMER = "whatif-customer"
 WI_CUSTOMER_GO = "whatif-customer-go"
 WI_SEGMENT = "whatif-segment"

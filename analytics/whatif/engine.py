@@ -4,7 +4,8 @@
 probability and tier, value at risk, or a session's conversion chance and expected order
 value, each with the version of the model that made it, or "unavailable: reason"),
 :meth:`~WhatIf.sensitivity` / :meth:`~WhatIf.evaluate` (the prediction across one lever's
-range with every other feature held: an individual conditional expectation curve) and
+range with every other feature held: an individual conditional expectation curve, with a
+warning where its overall direction runs against the lever's plain meaning) and
 :meth:`~WhatIf.reasons` (the three strongest TreeSHAP contributions per model, in words).
 The outputs and the formulas of the derived ones (value at risk, expected revenue, the churn
 tier) are the catalogue's (:mod:`models.outputs`), the very ones scoring uses.
@@ -30,11 +31,13 @@ from analytics.whatif.levers import (
     SESSION_LEVERS,
     Lever,
     LeverSpec,
+    Support,
     describe_feature,
     make_lever,
 )
 from analytics.whatif.profiles import Profile, ProfileError, Scope
 from analytics.whatif.results import Curve, Estimate, Prediction, Reasons
+from analytics.whatif.wording import against_plain_meaning
 from models import artifacts as art
 from models import features as feat
 from models.explain import OUTCOMES, reason_order
@@ -49,6 +52,10 @@ from warehouse.reader import WarehouseReader
 FloatArray = npt.NDArray[np.float64]
 
 CUSTOMER_TASKS = ("customer_purchase", "customer_revenue", "customer_churn")
+#: A curve runs against its lever's plain meaning when its far end is beyond its near end by
+#: more than this in the wrong direction: a point of a probability, a cent or 1 % of money.
+PROBABILITY_TOLERANCE = 0.01
+MONEY_TOLERANCE = (0.01, 0.01)  # (absolute, relative to the larger end)
 SESSION_TASKS = ("session_conversion", "session_revenue")
 
 #: The outputs per entity, by name, in the order the page shows them (catalogue columns).
@@ -84,7 +91,7 @@ class WhatIf:
         *,
         anchor: datetime | None,
         horizon_days: int,
-        ranges: dict[str, dict[str, float]],
+        ranges: dict[str, dict[str, Support]],
         has_clock_time: bool,
         is_aggregate: bool,
         directory: Path,
@@ -230,7 +237,7 @@ class WhatIf:
             if spec.feature == "seconds_browsing" and not self.has_clock_time:
                 continue  # always zero without clock times: nothing to move
             current = profile.values.get(spec.feature, math.nan)
-            lever = make_lever(spec, ranges, current, self.horizon_days)
+            lever = make_lever(spec, ranges[spec.feature], current, self.horizon_days)
             if lever is not None:
                 out.append(lever)
         return out
@@ -347,7 +354,7 @@ class WhatIf:
         curves = []
         for i, (lever, xs) in enumerate(zip(levers, sweeps, strict=True)):
             part = slice(1 + i * points, 1 + (i + 1) * points)
-            curves.append(_curve(lever.feature, xs, outputs, part, points, profile))
+            curves.append(_curve(lever, xs, outputs, part, points, profile))
         return self._estimates(profile.entity, first), curves
 
     def _tasks_of(self, entity: str, names: Iterable[str]) -> frozenset[str]:
@@ -364,7 +371,7 @@ class WhatIf:
             raise ValueError("a sensitivity curve needs at least 2 points")
         sweeps, raw = self._grid(profile, levers, points)
         outputs = self._outputs(profile.entity, raw)
-        return _curve(feature, sweeps[0], outputs, slice(1, None), points, profile)
+        return _curve(levers[0], sweeps[0], outputs, slice(1, None), points, profile)
 
     def reasons(self, profile: Profile, top: int = 3) -> list[Reasons]:
         """The ``top`` strongest TreeSHAP contributions of each model, in words.
@@ -387,23 +394,47 @@ class WhatIf:
 
 
 def _curve(
-    feature: str,
+    lever: Lever,
     xs: FloatArray,
     outputs: dict[str, FloatArray | None],
     part: slice,
     points: int,
     profile: Profile,
 ) -> Curve:
-    """One lever's curve: rows ``part`` of every output (``None`` where not computed)."""
+    """One lever's curve: rows ``part`` of every output (``None`` where not computed), with
+    a warning on each output whose direction runs against the lever's plain meaning."""
+    found: dict[str, list[float | None]] = {
+        n: ([_number(y) for y in v[part]] if v is not None else [None] * points)
+        for n, v in outputs.items()
+    }
+    columns = outputs_of(profile.entity)
+    warnings = {
+        name: against_plain_meaning(lever.more, lever.expected(name), columns[name].label)
+        for name, ys in found.items()
+        if name in columns and runs_against(lever.expected(name), ys, columns[name].unit)
+    }
     return Curve(
-        feature,
+        lever.feature,
         [float(x) for x in xs],
-        {
-            n: ([_number(y) for y in v[part]] if v is not None else [None] * points)
-            for n, v in outputs.items()
-        },
-        profile.values.get(feature, math.nan),
+        found,
+        profile.values.get(lever.feature, math.nan),
+        warnings,
     )
+
+
+def runs_against(expected: int, ys: list[float | None], unit: str) -> bool:
+    """Whether a curve's overall direction — the change from the lever's low end to its high
+    end — contradicts ``expected`` (1: should not fall; -1: should not rise; 0: no plain
+    meaning) by more than a small tolerance. A curve not computed is not judged."""
+    if expected == 0 or len(ys) < 2 or ys[0] is None or ys[-1] is None:
+        return False
+    first, last = ys[0], ys[-1]
+    if unit == "probability":
+        tolerance = PROBABILITY_TOLERANCE
+    else:
+        absolute, relative = MONEY_TOLERANCE
+        tolerance = max(absolute, relative * max(abs(first), abs(last)))
+    return expected * (last - first) < -tolerance
 
 
 def _phrase(name: str, value: float, contribution: float, outcome: str) -> str:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import duckdb
 import polars as pl
 
-from analytics.whatif.levers import RANGE_QUANTILE, LeverSpec
+from analytics.whatif.levers import RANGE_LOW_QUANTILE, RANGE_QUANTILE, LeverSpec, Support
 from common.errors import ShopSightError
 from models import features as feat
 from warehouse.engine import fill_slots, load_sql, named_query, quote_ident, with_relations
@@ -191,25 +191,38 @@ def measure_ranges(
     cursor: duckdb.DuckDBPyConnection,
     scope: Scope,
     specs: dict[str, tuple[LeverSpec, ...]],
-) -> dict[str, dict[str, float]]:
-    """Per entity and lever feature: the data's RANGE_QUANTILE and maximum (``name:max``)."""
-    out: dict[str, dict[str, float]] = {}
+) -> dict[str, dict[str, Support]]:
+    """Per entity and lever feature: where the data has it (a seeded sample of entities)."""
+    out: dict[str, dict[str, Support]] = {}
     for entity in scope.entities:
         table = "customers" if entity == "customer" else "sessions"
         sample = _whatif_sql("whatif_entity_sample", _entity_slots(entity, table))
         found_rows = entity_rows(cursor, scope, entity, sample, {"limit": RANGE_SAMPLE})
-        found: dict[str, float] = {}
+        found: dict[str, Support] = {}
         for spec in specs.get(entity, ()):
-            if spec.feature not in found_rows.columns or found_rows.height == 0:
-                continue
-            column = found_rows[spec.feature].cast(pl.Float64).drop_nulls().drop_nans()
-            if column.len() == 0:
-                continue
-            top = column.quantile(RANGE_QUANTILE, interpolation="higher")
-            found[spec.feature] = float(top if top is not None else 0.0)
-            found[f"{spec.feature}:max"] = float(column.max())  # type: ignore[arg-type]
+            if spec.feature in found_rows.columns:
+                support = support_of(found_rows[spec.feature])
+                if support is not None:
+                    found[spec.feature] = support
         out[entity] = found
     return out
+
+
+def support_of(values: pl.Series) -> Support | None:
+    """A feature's support: its RANGE_LOW_QUANTILE and RANGE_QUANTILE (values the data has,
+    not interpolated between them) and its extremes; ``None`` when no value is known."""
+    column = values.cast(pl.Float64).drop_nulls().drop_nans()
+    if column.len() == 0:
+        return None
+    low = column.quantile(RANGE_LOW_QUANTILE, interpolation="lower")
+    high = column.quantile(RANGE_QUANTILE, interpolation="higher")
+    minimum, maximum = column.min(), column.max()
+    return Support(
+        low=float(low if low is not None else 0.0),
+        high=float(high if high is not None else 0.0),
+        minimum=float(minimum),  # type: ignore[arg-type]
+        maximum=float(maximum),  # type: ignore[arg-type]
+    )
 
 
 def values_of(found: pl.DataFrame, names: list[str]) -> dict[str, float]:

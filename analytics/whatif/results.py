@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from warehouse.catalogue import CATALOGUE
 
@@ -50,6 +50,9 @@ class Curve:
     xs: list[float]
     outputs: dict[str, list[float | None]]
     current: float
+    #: Output -> the warning for a curve whose overall direction runs against the lever's
+    #: plain meaning (more visits lowering predicted revenue); absent where it does not.
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ model's name.
 The reasons themselves ("7 cart adds raised purchase chance") are the phrases scoring stores
 next to every customer (``models.explain``), and the what-if engine returns them unchanged so
 they can be compared; only the page turns them into sentences ("7 cart adds raised the
-purchase chance.").
+purchase chance."). Also the page's words on what a curve is, and is not.
 """
 
 from __future__ import annotations
@@ -54,6 +54,24 @@ MODEL_NAMES = {
     "linear": "Ridge regression",
     "nested_ensemble": "Nested ensemble",
 }
+
+
+#: Under the curves: what they are (the model's response in this data) and are not.
+ASSOCIATION_NOTE = (
+    "The curves show how the model's prediction moves with each lever in this data — an "
+    "association, not a promise that changing it causes the change."
+)
+
+
+def against_plain_meaning(more: str, expected: int, output_label: str) -> str:
+    """The warning on a curve that runs against its lever's plain meaning, e.g. "more visits
+    lower predicted revenue here: …" (``expected`` is the direction the output should
+    take: 1, should not fall; -1, should not rise)."""
+    verb = "lower" if expected > 0 else "raise"
+    return (
+        f"{more} {verb} {output_label.lower()} here: the model learned an association that "
+        "runs against the lever's plain meaning — don't read it as cause"
+    )
 
 
 def plain_sentence(reason: str) -> str:

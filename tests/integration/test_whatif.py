@@ -4,6 +4,7 @@ and the page's callbacks through Flask's test client."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from analytics.whatif import CUSTOMER_LEVERS, ProfileError, WhatIf
 from analytics.whatif.wording import plain_sentence
 from dashboard import ids
 from dashboard.app import create_app
+from dashboard.pages.whatif.state import POINTS
 from dashboard.settings import Settings
 from models import features as feat
 from models.score import Predictor
@@ -214,10 +216,19 @@ def test_levers_are_the_allow_list_ranged_by_the_data(reader, engine, batch_feat
     }
     assert {"sessions_last_period", "cart_adds", "abandoned_carts"} <= features
     for lever in levers:
-        assert lever.low == 0.0
-        assert lever.high >= profile.values[lever.feature]
-        p99 = batch_features[lever.feature].quantile(0.99, interpolation="higher")
-        assert lever.high >= p99 * 0.5  # from a sample of the data, not made up
+        start = profile.values[lever.feature]
+        assert lever.low <= start <= lever.high
+        # The data's support: its 1st to 99th percentile (the sample holds every customer of
+        # this small warehouse), widened to the start, in whole steps.
+        data = batch_features[lever.feature].cast(pl.Float64)
+        p1 = data.quantile(0.01, interpolation="lower")
+        p99 = data.quantile(0.99, interpolation="higher")
+        assert lever.low == pytest.approx(
+            math.floor(min(p1, start) / lever.step + 1e-9) * lever.step
+        ), lever.feature
+        assert lever.high == pytest.approx(
+            math.ceil(max(p99, start) / lever.step - 1e-9) * lever.step
+        ), lever.feature
         assert lever.step > 0 and (lever.step == 1.0 or not lever.integer)
     held = " ".join(engine.held(profile))
     assert "last seen" in held and "a customer for" in held
@@ -326,6 +337,100 @@ def test_page_renders_the_customer_from_the_url(client, reader, engine):
         assert lever.label in content
     prediction = engine.predict(engine.customer_profile(reader, customer))
     assert f"{prediction.value('churn_prob'):.1%}" in content
+
+
+def warning_texts(node: Any) -> dict[str, str | None]:
+    """The text of each curve's warning place (None: no warning), by lever feature, from a
+    serialised page or a callback response."""
+    found: dict[str, str | None] = {}
+
+    def walk(item: Any) -> None:
+        if isinstance(item, list):
+            for child in item:
+                walk(child)
+        elif isinstance(item, dict):
+            props = item.get("props", {})
+            key = props.get("id")
+            if isinstance(key, dict) and key.get("type") == ids.WI_CURVE_WARNING:
+                found[key["feature"]] = text_of(props.get("children"))
+            else:
+                walk(props.get("children"))
+                walk([v for k, v in item.items() if k != "props"])
+
+    walk(node)
+    return found
+
+
+def text_of(node: Any) -> str | None:
+    """The text inside a serialised component (None when it is empty)."""
+    if node is None:
+        return None
+    if isinstance(node, str):
+        return node
+    if isinstance(node, list):
+        return " ".join(t for t in (text_of(n) for n in node) if t)
+    return text_of(node.get("props", {}).get("children"))
+
+
+def as_shown(warning: str) -> str:
+    """A curve's warning as the page shows it."""
+    return f"⚠ {warning[0].upper()}{warning[1:]}."
+
+
+def test_page_says_curves_are_associations_and_warns_on_a_curve_against_its_lever(
+    client, reader, engine
+):
+    from analytics.whatif import ASSOCIATION_NOTE
+
+    start = engine.default_profile(reader)
+    content = client.render("/what-if")
+    assert json.dumps(ASSOCIATION_NOTE)[1:-1] in content
+    shown = warning_texts(json.loads(content))
+    assert set(shown) == {lv.feature for lv in engine.levers(start)}
+    # The page opens on churn: in this warehouse the model's churn risk rises with visits
+    # in the last period — against the lever's plain meaning, so its curve is flagged.
+    visits = engine.sensitivity(start, "sessions_last_period")
+    churn = visits.outputs["churn_prob"]
+    assert churn[-1] is not None and churn[0] is not None and churn[-1] > churn[0] + 0.01
+    assert shown["sessions_last_period"] == (
+        "⚠ More visits raise churn probability here: the model learned an association that "
+        "runs against the lever's plain meaning — don't read it as cause."
+    )
+    # Every other curve is warned exactly where the engine flags it for churn.
+    for curve in engine.evaluate(start, POINTS, curves_of=["churn_prob"])[1]:
+        flagged = curve.warnings.get("churn_prob")
+        assert shown[curve.feature] == (None if flagged is None else as_shown(flagged))
+    # A lever with no plain meaning for churn is never flagged on it.
+    assert shown["abandoned_carts"] is None
+
+
+def test_a_slider_move_keeps_the_warnings_with_their_curves(client, reader, engine):
+    start = engine.default_profile(reader)
+    levers = {lv.feature: lv for lv in engine.levers(start)}
+    values = {f: start.values[f] for f in levers}
+    values["cart_adds"] = levers["cart_adds"].high
+    payload = update_payload(
+        client,
+        {"kind": "customer", "key": start.key},
+        values,
+        target="purchase_prob",
+        triggered=ids.WI_TARGET,
+    )
+    status, body = post(client, payload)
+    assert status == 200
+    shown = {
+        json.loads(key)["feature"]: text_of(value["children"])
+        for key, value in body["response"].items()
+        if key.startswith("{") and json.loads(key).get("type") == ids.WI_CURVE_WARNING
+    }
+    moved = start.with_values({"cart_adds": values["cart_adds"]})
+    _, curves = engine.evaluate(moved, POINTS, curves_of=["purchase_prob"])
+    expected = {
+        c.feature: as_shown(c.warnings["purchase_prob"]) if "purchase_prob" in c.warnings else None
+        for c in curves
+    }
+    assert shown == expected
+    assert any(expected.values()) and not all(expected.values())  # some flagged, not all
 
 
 def test_page_starts_from_a_segment_and_from_a_session(client, trained_db):
@@ -543,7 +648,7 @@ def test_update_view_moves_one_slider(in_app, reader, engine):
     moves = [(f, start.values[f]) for f in levers] + [("sessions_last_period", high * 10)]
     graphs = [*levers, "not-a-lever"]
     data = {"kind": "customer", "key": start.key}
-    cards, reasons, figures, chips = callbacks.update_view(
+    cards, reasons, figures, chips, warnings = callbacks.update_view(
         data, "churn_prob", moves, graphs, full=False
     )
     expected = engine.predict(start.with_values({"sessions_last_period": high}))  # clamped
@@ -553,11 +658,12 @@ def test_update_view_moves_one_slider(in_app, reader, engine):
     assert all(isinstance(f, Patch) for f in figures[:-1])
     assert figures[-1] is callbacks.no_update  # a graph with no curve is left alone
     assert reasons is not None
+    assert len(warnings) == len(graphs)
     # The curve output changed: whole figures, on a money axis for predicted revenue.
-    _, _, whole, _ = callbacks.update_view(data, "predicted_revenue", moves, graphs, full=True)
+    _, _, whole, _, _ = callbacks.update_view(data, "predicted_revenue", moves, graphs, full=True)
     assert whole[0]["layout"]["yaxis"]["rangemode"] == "tozero"
     # A target that is not an output falls back to the default (churn, a share).
-    _, _, fallback, _ = callbacks.update_view(data, {"x": 1}, moves, graphs, full=True)
+    _, _, fallback, _, _ = callbacks.update_view(data, {"x": 1}, moves, graphs, full=True)
     assert fallback[0]["layout"]["yaxis"]["tickformat"] == ".0%"
 
 
@@ -573,7 +679,12 @@ def test_update_view_refuses_forged_and_unknown_profiles(in_app):
         {"kind": "customer", "key": "ghost"}, "churn_prob", [], ["cart_adds"], full=False
     )
     assert "no customer 'ghost'" in json.dumps(alert, cls=PlotlyJSONEncoder)
-    assert rest == [callbacks.no_update, [callbacks.no_update], callbacks.no_update]
+    assert rest == [
+        callbacks.no_update,
+        [callbacks.no_update],
+        callbacks.no_update,
+        [callbacks.no_update],
+    ]
 
 
 def test_moved_values_keep_numbers_inside_the_range(reader, engine):

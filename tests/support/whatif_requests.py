@@ -24,6 +24,9 @@ def update_payload(
         for f, v in values.items()
     ]
     curves = [{"id": {"type": ids.WI_CURVE, "feature": f}, "property": "figure"} for f in values]
+    warnings = [
+        {"id": {"type": ids.WI_CURVE_WARNING, "feature": f}, "property": "children"} for f in values
+    ]
     changed = triggered or json.dumps(
         {"feature": next(iter(values)), "type": ids.WI_SLIDER}, separators=(",", ":")
     )
@@ -34,6 +37,7 @@ def update_payload(
             {"id": ids.WI_REASONS, "property": "children"},
             curves,
             {"id": ids.WI_CHANGES, "property": "children"},
+            warnings,
         ],
         "inputs": [slider, {"id": ids.WI_TARGET, "property": "value", "value": target}],
         "state": [{"id": ids.WI_PROFILE, "property": "data", "value": profile}],

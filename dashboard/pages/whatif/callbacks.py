@@ -28,7 +28,12 @@ from analytics.whatif import (
 )
 from dashboard import ids
 from dashboard.components import error_alert
-from dashboard.pages.whatif.cards import change_chips, prediction_cards, reason_lists
+from dashboard.pages.whatif.cards import (
+    change_chips,
+    curve_warning,
+    prediction_cards,
+    reason_lists,
+)
 from dashboard.pages.whatif.figures import curve_figure
 from dashboard.pages.whatif.state import (
     PATH,
@@ -115,15 +120,18 @@ def _figures(
 
 def update_view(
     data: Any, target: Any, moves: list[tuple[Any, Any]], graphs: list[str], *, full: bool
-) -> tuple[Any, Any, list[Any], Any]:
-    """Cards, reasons, curve figures (for ``graphs``, by lever feature) and change chips for
-    the store's profile with the sliders at ``moves``; ``full`` redraws whole figures (the
-    curves' output changed) instead of patching their numbers."""
+) -> tuple[Any, Any, list[Any], Any, list[Any]]:
+    """Cards, reasons, curve figures (for ``graphs``, by lever feature), change chips and the
+    curves' warnings (also by ``graphs``) for the store's profile with the sliders at
+    ``moves``; ``full`` redraws whole figures (the curves' output changed) instead of
+    patching their numbers. A warning follows its curve: moving one slider reshapes the
+    others' curves, which may then run with or against their lever's plain meaning."""
     eng = engine()
     try:
         start = profile_from_store(data)
     except ProfileError as exc:
-        return error_alert(str(exc)), no_update, [no_update] * len(graphs), no_update
+        nothing = [no_update] * len(graphs)
+        return error_alert(str(exc)), no_update, nothing, no_update, list(nothing)
     levers = {lever.feature: lever for lever in eng.levers(start)}
     moved = moved_values(moves, levers)
     profile = start.with_values(moved)
@@ -133,11 +141,13 @@ def update_view(
         target = default_target(profile, before)
     prediction, curves = eng.evaluate(profile, POINTS, curves_of=[target])
     figures = _figures(curves, graphs, levers, start, target, prediction.value(target), full=full)
+    by_feature = {c.feature: c for c in curves}
     return (
         prediction_cards(profile, prediction, before),
         reason_lists(eng.reasons(profile)),
         figures,
         change_chips(start, moved, list(levers.values())),
+        [curve_warning(by_feature.get(f), target) for f in graphs],
     )
 
 
@@ -184,9 +194,13 @@ def update(values: list[Any], target: Any, data: Any) -> tuple[Any, ...]:
     """A slider moved (or the curve output changed): predictions, reasons and curves."""
     features = [spec.get("id", {}).get("feature") for spec in callback_context.inputs_list[0]]
     graphs = [str(o["id"].get("feature")) for o in callback_context.outputs_list[2]]
+    warned = [str(o["id"].get("feature")) for o in callback_context.outputs_list[4]]
     moves = list(zip(features, values or [], strict=False))
     full = callback_context.triggered_id == ids.WI_TARGET
-    return update_view(data, target, moves, graphs, full=full)
+    cards, reasons, figures, chips, warnings = update_view(data, target, moves, graphs, full=full)
+    # The warnings' places are the curves' (one per lever card), in the browser's order.
+    by_graph = dict(zip(graphs, warnings, strict=True))
+    return cards, reasons, figures, chips, [by_graph.get(f, no_update) for f in warned]
 
 
 def reset(_: Any, data: Any) -> list[float | None]:
@@ -206,6 +220,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(ids.WI_REASONS, "children"),
         Output({"type": ids.WI_CURVE, "feature": ALL}, "figure"),
         Output(ids.WI_CHANGES, "children"),
+        Output({"type": ids.WI_CURVE_WARNING, "feature": ALL}, "children"),
         Input({"type": ids.WI_SLIDER, "feature": ALL}, "value"),
         Input(ids.WI_TARGET, "value"),
         State(ids.WI_PROFILE, "data"),

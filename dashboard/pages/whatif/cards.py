@@ -1,5 +1,6 @@
-"""The parts of the what-if page a slider move redraws: the prediction cards, the reasons and
-the chips of what changed. Values are shown as the catalogue shows their unit."""
+"""The parts of the what-if page a slider move redraws: the prediction cards, the reasons, the
+chips of what changed and the warnings on curves that run against their lever's plain
+meaning. Values are shown as the catalogue shows their unit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dash import html
 
 from analytics.model_verdicts import column_caveats
 from analytics.whatif import (
+    Curve,
     Estimate,
     Lever,
     Prediction,
@@ -154,3 +156,16 @@ def change_chips(profile: Profile, moved: dict[str, float], levers: list[Lever])
     if not chips:
         return html.Span("As the starting profile.", className="text-muted small")
     return chips
+
+
+def curve_warning(curve: Curve | None, target: str) -> Any:
+    """The warning under a curve of ``target`` that runs against its lever's plain meaning
+    (nothing when it does not)."""
+    text = curve.warnings.get(target) if curve is not None else None
+    if text is None:
+        return None
+    return html.Div(
+        f"⚠ {text[0].upper()}{text[1:]}.",
+        className="small text-warning-emphasis bg-warning-subtle rounded px-2 py-1 mt-1",
+        role="alert",
+    )

@@ -1,5 +1,6 @@
 """The what-if page's layout: the starting profile and the picker, the prediction cards, the
-reasons, and one card per lever with its slider and sensitivity curve."""
+reasons, and one card per lever with its slider and sensitivity curve (and a warning under a
+curve that runs against the lever's plain meaning), then what the curves are and are not."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from analytics.whatif import (
+    ASSOCIATION_NOTE,
     MAX_ID_LENGTH,
     Curve,
     Lever,
@@ -23,7 +25,12 @@ from dashboard import ids
 from dashboard.components import empty_state, error_alert, page_header
 from dashboard.context import context
 from dashboard.figures import TEAL
-from dashboard.pages.whatif.cards import change_chips, prediction_cards, reason_lists
+from dashboard.pages.whatif.cards import (
+    change_chips,
+    curve_warning,
+    prediction_cards,
+    reason_lists,
+)
 from dashboard.pages.whatif.figures import curve_figure
 from dashboard.pages.whatif.state import (
     POINTS,
@@ -35,8 +42,9 @@ from dashboard.pages.whatif.state import (
 )
 
 
-def _lever_card(lever: Lever, start: float, graph: Any) -> dbc.Col:
-    """One lever: its words, its slider and (``graph``) its sensitivity curve."""
+def _lever_card(lever: Lever, start: float, graph: Any, warning: Any) -> dbc.Col:
+    """One lever: its words, its slider, (``graph``) its sensitivity curve and the place of
+    the curve's warning (``warning``: its children, ``None`` for none)."""
     return dbc.Col(
         dbc.Card(
             dbc.CardBody(
@@ -67,6 +75,7 @@ def _lever_card(lever: Lever, start: float, graph: Any) -> dbc.Col:
                         className="whatif-slider",
                     ),
                     graph,
+                    html.Div(warning, id={"type": ids.WI_CURVE_WARNING, "feature": lever.feature}),
                 ],
                 className="p-2",
             ),
@@ -86,7 +95,8 @@ def lever_cards(
     target: str,
     unit: str,
 ) -> Any:
-    """One card per lever: its words, the slider, and the sensitivity curve under it."""
+    """One card per lever: its words, the slider, and the sensitivity curve under it; then
+    the sentence saying what the curves are (an association, not a promise of cause)."""
     by_feature = {c.feature: c for c in curves}
     cards = []
     for lever in levers:
@@ -99,9 +109,15 @@ def lever_cards(
             config={"displayModeBar": False},
             style={"height": "150px"},
         )
-        cards.append(_lever_card(lever, start, graph))
-    # Dash 4's sliders are purple by default: the theme's teal instead.
-    return dbc.Row(cards, style={"--Dash-Fill-Interactive-Strong": TEAL})
+        warning = curve_warning(by_feature.get(lever.feature), target)
+        cards.append(_lever_card(lever, start, graph, warning))
+    return html.Div(
+        [
+            # Dash 4's sliders are purple by default: the theme's teal instead.
+            dbc.Row(cards, style={"--Dash-Fill-Interactive-Strong": TEAL}),
+            html.P(ASSOCIATION_NOTE, className="small text-muted", id="whatif-association-note"),
+        ]
+    )
 
 
 def _id_box(kind: str, value: str | None, enabled: bool, placeholder: str) -> dbc.InputGroup:
