@@ -27,6 +27,7 @@ from analytics.whatif import (
     outputs_of,
 )
 from dashboard import ids
+from dashboard.callback_inputs import CLICKS, Text, wire
 from dashboard.components import error_alert
 from dashboard.pages.whatif.cards import (
     change_chips,
@@ -214,6 +215,26 @@ def pick(*args: Any) -> tuple[Any, Any]:
     return pick_profile(callback_context.triggered_id, customer, segment, session)
 
 
+def _pick_invalid(message: str) -> tuple[Any, Any]:
+    return no_update, html.Span(
+        f"Not a start the page can use: {message}.", className="text-danger"
+    )
+
+
+# The start a visitor may choose: ids are text of bounded length (the page checks them against
+# the warehouse); a segment is one of the picker's ids, which are whole numbers.
+_SEGMENT_ID = Text(12, pattern=r"^-?\d{1,9}$", label="segment")
+_PICK_ARGS = (
+    (Input(ids.WI_CUSTOMER_GO, "n_clicks"), CLICKS),
+    (Input(ids.WI_CUSTOMER, "n_submit"), CLICKS),
+    (Input(ids.WI_SEGMENT, "value"), _SEGMENT_ID),
+    (Input(ids.WI_SESSION_GO, "n_clicks"), CLICKS),
+    (Input(ids.WI_SESSION, "n_submit"), CLICKS),
+    (State(ids.WI_CUSTOMER, "value"), Text(MAX_ID_LENGTH, label="customer id")),
+    (State(ids.WI_SESSION, "value"), Text(MAX_ID_LENGTH, label="session id")),
+)
+
+
 def register_callbacks(app: dash.Dash) -> None:
     app.callback(
         Output(ids.WI_CARDS, "children"),
@@ -232,18 +253,14 @@ def register_callbacks(app: dash.Dash) -> None:
         State(ids.WI_PROFILE, "data"),
         prevent_initial_call=True,
     )(reset)
-    app.callback(
-        Output(ids.WI_NAV, "href"),
-        Output(ids.WI_PICK_MESSAGE, "children"),
-        Input(ids.WI_CUSTOMER_GO, "n_clicks"),
-        Input(ids.WI_CUSTOMER, "n_submit"),
-        Input(ids.WI_SEGMENT, "value"),
-        Input(ids.WI_SESSION_GO, "n_clicks"),
-        Input(ids.WI_SESSION, "n_submit"),
-        State(ids.WI_CUSTOMER, "value"),
-        State(ids.WI_SESSION, "value"),
+    wire(
+        app,
+        pick,
+        outputs=[Output(ids.WI_NAV, "href"), Output(ids.WI_PICK_MESSAGE, "children")],
+        args=_PICK_ARGS,
+        invalid=_pick_invalid,
         prevent_initial_call=True,
-    )(pick)
+    )
     app.clientside_callback(  # type: ignore[no-untyped-call]
         _NAME_PROFILE_IN_URL,
         Output(ids.WI_PROFILE, "id"),
