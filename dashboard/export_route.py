@@ -36,6 +36,7 @@ from analytics.export import (
     provenance_json,
 )
 from appstate.store import AppState, User
+from warehouse.catalogue import current_currency
 from warehouse.errors import WarehouseNotFoundError
 from warehouse.reader import WarehouseReader
 
@@ -112,6 +113,7 @@ def _open_export(
             holdout_share=_share(args.get("holdout")),
             holdout_seed=_seed(args.get("seed")),
             user=user_name,
+            currency=_currency(),
         )
         return request, open_export(reader_factory(), request)
     except CohortError as exc:
@@ -215,3 +217,12 @@ def _seed(text: str | None) -> int:
 
 
 __all__ = ["RESERVED", "register_export_routes"]
+
+
+def _currency() -> dict[str, str] | None:
+    """The currency this request shows money in (set per request by the app: the data's
+    where it states one, else the server's --currency), for the export's provenance."""
+    code = current_currency().code
+    if not code:
+        return None
+    return {"code": code, "source": "the dashboard's currency (the data's, else --currency)"}

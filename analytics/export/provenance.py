@@ -19,6 +19,7 @@ from analytics.export.records import (
     FORMATS,
     HOLDOUT_COLUMN,
     ID_COLUMNS,
+    NO_CURRENCY,
     ExportError,
     ExportRequest,
     Filters,
@@ -73,6 +74,7 @@ def build_provenance(
         sql_sha256=query.fingerprint,
         neutralised=NEUTRALISED[request.fmt],
         model_verdicts=export_verdicts(reader, list(columns)),
+        currency=request.currency or NO_CURRENCY,
     )
 
 

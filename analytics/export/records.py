@@ -66,6 +66,8 @@ class ExportRequest:
     holdout_share: float | None = None
     holdout_seed: int = 0
     user: str | None = None
+    #: The money columns' currency as the caller knows it (``{"code", "source"}``), or None.
+    currency: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.entity not in ENTITIES:
@@ -110,6 +112,9 @@ class Holdout:
     method: str = HOLDOUT_METHOD
 
 
+NO_CURRENCY = "no currency stated: money is in the shop's own unit (set one with --currency)"
+
+
 @dataclass
 class Provenance:
     """Where an export came from; written as the sidecar, the Parquet footer, the workbook's
@@ -138,6 +143,8 @@ class Provenance:
     #: Each exported model-derived column's verdict (analytics.model_verdicts), so a number
     #: from a weak model says so in the file's own record.
     model_verdicts: dict[str, Any] | str = "no exported column comes from a trained model"
+    #: The money columns' currency and where it comes from (the data, or --currency).
+    currency: dict[str, str] | str = NO_CURRENCY
     file_sha256: str | None = None
     file_bytes: int | None = None
 

@@ -70,18 +70,18 @@ def run_export(options: ExportOptions) -> int:
     query = options.cohort or ""
     if options.cohort_name is not None:
         query = _saved_query(state_path, options.cohort_name)
-    request = ExportRequest(
-        cohort=Cohort.from_query(query),
-        entity=options.entity,
-        fmt=fmt,
-        holdout_share=options.holdout,
-        holdout_seed=options.seed or 0,
-        user=_login_name(),
-    )
     reader = WarehouseReader(db)
     try:
+        request = ExportRequest(
+            cohort=Cohort.from_query(query),
+            entity=options.entity,
+            fmt=fmt,
+            holdout_share=options.holdout,
+            holdout_seed=options.seed or 0,
+            user=_login_name(),
+            currency=_currency(reader, options.currency),
+        )
         result = export_to_file(reader, request, options.out)
-        _record_currency(reader, options.currency, result.provenance, result.sidecar)
     finally:
         reader.close()
     _record(state_path, request, result.rows, result.provenance)
@@ -94,22 +94,14 @@ def run_export(options: ExportOptions) -> int:
     return EXIT_OK
 
 
-def _record_currency(
-    reader: WarehouseReader,
-    configured: str | None,
-    provenance: dict[str, Any],
-    sidecar: Path | None,
-) -> None:
-    """Name the money columns' currency in the provenance (the data's, else --currency)."""
-    from analytics.export import write_sidecar
+def _currency(reader: WarehouseReader, configured: str | None) -> dict[str, str] | None:
+    """The money columns' currency for the provenance (the data's, else --currency)."""
     from analytics.overview import money
 
     found = money(reader, configured)
     if not found.currency.code:
-        return
-    provenance["currency"] = {"code": found.currency.code, "source": found.source}
-    if sidecar is not None:
-        write_sidecar(sidecar, provenance)
+        return None
+    return {"code": found.currency.code, "source": found.source}
 
 
 def _record(

@@ -16,6 +16,7 @@ from analytics.explore import count
 from analytics.periods import choose_range, data_period, period_kpis
 from dashboard import ids
 from dashboard.app import create_app, page_modules
+from dashboard.cli import main
 from dashboard.pages.cohorts.controls import control_keys
 from dashboard.settings import Settings
 from tests.support.dash_client import DashClient
@@ -558,3 +559,31 @@ def test_money_shows_the_configured_currency(scored_db, tmp_path):
     assert "Money in EUR (€), set with --currency" in page
     plain = str(json.loads(make_client(scored_db, tmp_path / "plain").render("/", "?range=all")))
     assert f"{revenue:,.0f}" in plain and "€" not in plain
+
+
+def test_exports_name_the_currency_of_their_money_columns(scored_db, tmp_path):
+    client = make_client(scored_db, tmp_path, currency="EUR")
+    sidecar = client.http.get("/export/customers.csv?sidecar=1")
+    assert sidecar.status_code == 200
+    assert json.loads(sidecar.data)["currency"] == {
+        "code": "EUR",
+        "source": "the dashboard's currency (the data's, else --currency)",
+    }
+    plain = make_client(scored_db, tmp_path / "plain").http.get("/export/customers.csv?sidecar=1")
+    assert json.loads(plain.data)["currency"].startswith("no currency stated")
+
+
+def test_the_export_command_names_the_currency(scored_db, tmp_path):
+    out = tmp_path / "list.csv"
+    code = main(["export", "--db", str(scored_db), "--cohort", "", "--out", str(out)])
+    assert code == 0
+    assert json.loads(Path(f"{out}.provenance.json").read_text())["currency"].startswith(
+        "no currency stated"
+    )
+    code = main(
+        ["export", "--db", str(scored_db), "--cohort", "", "--out", str(out)]
+        + ["--currency", "gbp"]
+    )
+    assert code == 0
+    currency = json.loads(Path(f"{out}.provenance.json").read_text())["currency"]
+    assert currency["code"] == "GBP" and "--currency" in currency["source"]
