@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from analytics.cohort_sql import WarehouseShape, warehouse_shape
-from warehouse.engine import load_sql
+from warehouse.engine import fill_slots, load_sql, named_query, quote_ident
 from warehouse.reader import WarehouseReader
 
 METHODS = ("kmeans", "hdbscan")
@@ -215,9 +215,16 @@ def segment_map_sample(
         "seed": seed,
         "points": points,
     }
-    frame = reader.frame(load_sql(f"{entity}_segment_map", "analytics"), params).select(
-        "segment_id", "segment_name", *wanted
+    # One query for both entities: the mart and its scores as relations, keyed by the id.
+    relations = {
+        "entity_rows": f"SELECT * FROM {quote_ident(mart)}",
+        "entity_scores": f"SELECT * FROM {quote_ident(table)}",
+    }
+    sql = fill_slots(
+        named_query("segment_map", "analytics", relations),
+        {"id_column": quote_ident(f"{entity}_id")},
     )
+    frame = reader.frame(sql, params).select("segment_id", "segment_name", *wanted)
     if frame.height < 3:
         return pl.DataFrame()
     x = np.nan_to_num(frame.select(wanted).to_numpy().astype(np.float64))

@@ -51,6 +51,9 @@ EVERYONE = {
     "cohort_daily_sessions": "SELECT * FROM daily_sessions AS s WHERE true",
     "facet_rows": "SELECT c.* FROM customers_scored AS c WHERE true",
     "customer_rows": "SELECT c.* FROM customers_scored AS c WHERE true",
+    # analytics.segments puts a mart and its scores in front of segment_map.sql
+    "entity_rows": "SELECT * FROM customers",
+    "entity_scores": "SELECT * FROM customer_scores",
 }
 
 
@@ -273,13 +276,11 @@ CASES: dict[str, Case] = {
         ("segment_id", "segment_name", "members", "share", "profile"), {"method": "kmeans"}
     ),
     "analytics/segment_revenue": Case(("segment_id", "revenue"), {"method": "hdbscan"}),
-    "analytics/customer_segment_map": Case(
+    "analytics/segment_map": Case(
         ("segment_id", "segment_name", "recency_days", "orders", "revenue", "deepest_page"),
         {"method": "kmeans", "named_segments": True, "seed": 7, "points": 100},
-    ),
-    "analytics/session_segment_map": Case(
-        ("segment_id", "segment_name", "hits", "events", "distinct_products"),
-        {"method": "hdbscan", "named_segments": False, "seed": 7, "points": 100},
+        relations=("entity_rows", "entity_scores"),
+        slots={"id_column": '"customer_id"'},
     ),
     # scoring an uploaded file (analytics/upload_scoring.py)
     "analytics/upload_customer_lookup": Case(

@@ -1,11 +1,12 @@
--- customer_segment_map: up to $points customers with their segment of one method ($method:
+-- segment_map: up to $points members (customers or sessions: the caller's entity_rows and
+-- entity_scores, keyed by {id_column}) with their segment of one method ($method:
 -- kmeans or hdbscan) and the behaviour the map is drawn from, sampled by a seeded hash
 -- ($seed) so the map is stable between reloads. Segments are labelled with their name where
 -- the scores name them ($named_segments), else with their id.
 WITH behaviour AS (
-    -- a build's customers mart holds some of these measures; the rest are added as NULL (the
+    -- a build's mart holds some of these measures; the rest are added as NULL (the
     -- caller keeps the ones the mart has)
-    SELECT * FROM customers
+    SELECT * FROM entity_rows
     UNION ALL BY NAME
     SELECT
         NULL::DOUBLE AS recency_days,
@@ -23,7 +24,7 @@ WITH behaviour AS (
 
 scores AS (
     -- the HDBSCAN columns and the segment names exist only where written; NULL otherwise
-    SELECT * FROM customer_scores
+    SELECT * FROM entity_scores
     UNION ALL BY NAME
     SELECT
         NULL::BIGINT AS segment_id,
@@ -35,7 +36,7 @@ scores AS (
 
 members AS (
     SELECT
-        customer_id,
+        {id_column},
         CASE WHEN $method = 'kmeans' THEN segment_id ELSE hdbscan_segment_id END AS segment_id,
         CASE WHEN $method = 'kmeans' THEN segment_name ELSE hdbscan_segment_name END
             AS segment_name
@@ -57,11 +58,11 @@ final AS (
         b.events::DOUBLE AS events,
         b.distinct_products::DOUBLE AS distinct_products,
         b.deepest_page::DOUBLE AS deepest_page,
-        b.customer_id
+        b.{id_column}
     FROM behaviour AS b
-    JOIN members USING (customer_id)
+    JOIN members USING ({id_column})
 )
 
-SELECT * EXCLUDE (customer_id) FROM final
-ORDER BY hash(customer_id, $seed)
+SELECT * EXCLUDE ({id_column}) FROM final
+ORDER BY hash({id_column}, $seed)
 LIMIT $points
