@@ -17,7 +17,7 @@ from analytics.model_verdicts import metric_caveat
 from models.outputs import SCORE_METRIC_COLUMNS, SCORE_METRICS
 from warehouse.catalogue import Currency, currency_for, format_timestamp
 from warehouse.catalogue import format_value as catalogue_format
-from warehouse.engine import load_sql
+from warehouse.engine import load_sql, quote_ident
 from warehouse.metrics import COUNT_METRICS, METRICS, Metric, unavailable_reason
 from warehouse.reader import WarehouseReader
 
@@ -89,15 +89,28 @@ def _scope(metric: Metric, compiled: CompiledCohort) -> tuple[str | None, str]:
     return None, compiled.session_where
 
 
-def _unavailable(name: str, metric: Metric, shape: WarehouseShape) -> str | None:
+def _unavailable(
+    reader: WarehouseReader, name: str, metric: Metric, shape: WarehouseShape
+) -> str | None:
     caps = {
         n: (shape.capabilities.get(n, False), shape.reasons.get(n, "")) for n in shape.capabilities
     }
     why = unavailable_reason(metric, caps)
     if why is None and metric in _SCORE_METRICS:
-        if not shape.has("customer_scores", SCORE_METRIC_COLUMNS[name]):
+        column = SCORE_METRIC_COLUMNS[name]
+        if not shape.has("customer_scores", column):
             why = "no churn scores yet: run `shopsight train` and `shopsight score`"
+        elif not _has_scores(reader, column):
+            # The column is written for every customer even when its model could not be
+            # trained (all NULL): a count of them would read as a measured zero.
+            why = "the model behind it could not be trained on this data (see the Models page)"
     return why
+
+
+def _has_scores(reader: WarehouseReader, column: str) -> bool:
+    """Whether any customer has a value in the score ``column`` (a name from the catalogue)."""
+    sql = f"SELECT count({quote_ident(column)}) > 0 FROM customer_scores"
+    return bool(reader.rows(sql)[0][0])
 
 
 def _session_trend(
@@ -149,7 +162,7 @@ def kpis(
     for name, metric in all_kpi_metrics().items():
         if names is not None and name not in names:
             continue
-        why = _unavailable(name, metric, shape)
+        why = _unavailable(reader, name, metric, shape)
         if why is not None:
             cards.append(Kpi(name, metric.label, metric.definition, None, metric.unit, False, why))
             continue

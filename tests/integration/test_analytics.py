@@ -148,3 +148,25 @@ def test_segments_summary_map_and_heatmap(scored_db):
     points = segment_map_sample(reader, "kmeans", points=100)
     assert points.height == 100 and {"x", "y", "segment_name"} <= set(points.columns)
     assert segment_heatmap(reader, "kmeans").height == 6
+
+
+def test_churn_kpis_without_a_trained_churn_model_are_unavailable_not_zero(tmp_path, scored_db):
+    # The score columns exist for every customer but hold nothing when churn could not be
+    # trained (a 2.5-hour log): a count of "High" would read as a measured zero.
+    import shutil
+
+    from warehouse.versions import derived_version
+
+    shutil.copytree(scored_db.parent, tmp_path, dirs_exist_ok=True, symlinks=True)
+    db = tmp_path / scored_db.name
+    with derived_version(db, "no-churn") as con:
+        con.execute("UPDATE customer_scores SET churn_tier = NULL, value_at_risk = NULL")
+    reader = WarehouseReader(db)
+    try:
+        cards = {k.name: k for k in kpis(reader, Cohort(), with_trend=False)}
+    finally:
+        reader.close()
+    for name in ("at_risk_customers", "value_at_risk"):
+        assert not cards[name].available, name
+        assert "could not be trained" in (cards[name].reason or "")
+    assert cards["sessions"].available
